@@ -1,0 +1,367 @@
+// Package config reads and validates the daemon's YAML configuration (see configs/switchyard.example.yaml).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// Config is the whole daemon configuration.
+type Config struct {
+	Listen       string              `yaml:"listen"`
+	Log          Log                 `yaml:"log"`
+	Store        Store               `yaml:"store"`
+	AWS          AWS                 `yaml:"aws"`
+	PollInterval deploy.Duration     `yaml:"poll_interval"`
+	Auth         Auth                `yaml:"auth"`
+	Defaults     Defaults            `yaml:"defaults"`
+	Services     map[string]*Service `yaml:"services"`
+}
+
+// Log configures the one zap logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json (default) or console
+}
+
+// Store selects where deployments and audit events live.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite (default) or dynamodb
+	Path   string `yaml:"path"`   // sqlite file
+	Table  string `yaml:"table"`  // dynamodb table
+}
+
+// AWS configures the SDK clients. Endpoint overrides are for emulators; with any override set, static
+// credentials are required so that the default credential chain (and its metadata-service probe) never runs.
+type AWS struct {
+	Region            string            `yaml:"region"`
+	EndpointURL       string            `yaml:"endpoint_url"`
+	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb
+	StaticCredentials bool              `yaml:"static_credentials"` // read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only
+	MaxRetries        int               `yaml:"max_retries"`
+}
+
+// Auth lists the API's bearer tokens.
+type Auth struct {
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token is one named API credential. The secret comes from Value or, better, from the environment
+// variable named by ValueEnv.
+type Token struct {
+	Name     string `yaml:"name"`
+	Value    string `yaml:"value,omitempty"`
+	ValueEnv string `yaml:"value_env,omitempty"`
+	ReadOnly bool   `yaml:"read_only,omitempty"`
+}
+
+// Defaults apply to every service that does not set its own.
+type Defaults struct {
+	Strategy       *deploy.Strategy `yaml:"strategy"`
+	ReadyTimeout   deploy.Duration  `yaml:"ready_timeout"`
+	StepTimeout    deploy.Duration  `yaml:"step_timeout"`
+	UnhealthyAfter deploy.Duration  `yaml:"unhealthy_after"`
+	UnhealthyMax   *int             `yaml:"unhealthy_max"`
+}
+
+// Service is one deployable service. The infrastructure fields are written by `switchyard provision
+// output` from the Terraform stack's controller output; Strategy and the timeouts are the operator's.
+type Service struct {
+	Cluster             string           `yaml:"cluster"`
+	BlueService         string           `yaml:"blue_service"`
+	GreenService        string           `yaml:"green_service"`
+	Container           string           `yaml:"container"`
+	ImageRepository     string           `yaml:"image_repository"`
+	ListenerARN         string           `yaml:"listener_arn"`
+	RuleARNs            []string         `yaml:"rule_arns"`
+	BlueTargetGroupARN  string           `yaml:"blue_target_group_arn"`
+	GreenTargetGroupARN string           `yaml:"green_target_group_arn"`
+	Alarms              []string         `yaml:"alarms"`
+	BlueAlarms          []string         `yaml:"blue_alarms"`
+	GreenAlarms         []string         `yaml:"green_alarms"`
+	DeregDelay          *deploy.Duration `yaml:"deregistration_delay"`
+	Strategy            *deploy.Strategy `yaml:"strategy"`
+	ReadyTimeout        deploy.Duration  `yaml:"ready_timeout"`
+	StepTimeout         deploy.Duration  `yaml:"step_timeout"`
+	UnhealthyAfter      deploy.Duration  `yaml:"unhealthy_after"`
+	UnhealthyMax        *int             `yaml:"unhealthy_max"`
+}
+
+// Built-in defaults, applied by Load before validation.
+const (
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultPollInterval = time.Second
+	DefaultReadyTimeout = 10 * time.Minute
+	DefaultStepTimeout  = 30 * time.Second
+	DefaultUnhealthy    = 10 * time.Second
+	DefaultDeregDelay   = 30 * time.Second
+	DefaultStorePath    = "switchyard.db"
+	DefaultRegion       = "us-east-1"
+)
+
+// Load reads, defaults and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML (unknown keys are errors, so typos surface at start-up), applies defaults and validates.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = "sqlite"
+	}
+	if c.Store.Driver == "sqlite" && c.Store.Path == "" {
+		c.Store.Path = DefaultStorePath
+	}
+	if c.AWS.Region == "" {
+		c.AWS.Region = DefaultRegion
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = deploy.Duration(DefaultPollInterval)
+	}
+	if c.Defaults.Strategy == nil {
+		c.Defaults.Strategy = &deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(30 * time.Second)}
+	}
+	if c.Defaults.ReadyTimeout == 0 {
+		c.Defaults.ReadyTimeout = deploy.Duration(DefaultReadyTimeout)
+	}
+	if c.Defaults.StepTimeout == 0 {
+		c.Defaults.StepTimeout = deploy.Duration(DefaultStepTimeout)
+	}
+	if c.Defaults.UnhealthyAfter == 0 {
+		c.Defaults.UnhealthyAfter = deploy.Duration(DefaultUnhealthy)
+	}
+}
+
+var (
+	serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	tokenNameRE   = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	arnRE         = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$`)
+)
+
+// Validate reports every problem at once, each naming the offending key.
+func (c *Config) Validate() error {
+	var errs []string
+	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen: %q is not host:port", c.Listen)
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		add("log.format: %q must be json or console", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level: %q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+		if c.Store.Path == "" {
+			add("store.path: required for the sqlite store")
+		}
+	case "dynamodb":
+		if c.Store.Table == "" {
+			add("store.table: required for the dynamodb store")
+		}
+	default:
+		add("store.driver: %q must be sqlite or dynamodb", c.Store.Driver)
+	}
+	if c.PollInterval.D() < 50*time.Millisecond || c.PollInterval.D() > time.Minute {
+		add("poll_interval: %s must be between 50ms and 1m", c.PollInterval)
+	}
+	for k, v := range c.AWS.Endpoints {
+		switch k {
+		case "ecs", "elbv2", "cloudwatch", "ecr", "dynamodb":
+		default:
+			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb)", k)
+		}
+		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			add("aws.endpoints.%s: %q must be an http(s) URL", k, v)
+		}
+	}
+	if (c.AWS.EndpointURL != "" || len(c.AWS.Endpoints) > 0) && !c.AWS.StaticCredentials {
+		add("aws.static_credentials: must be true when endpoints are overridden (the default credential chain would query the instance metadata service)")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Auth.Tokens {
+		if !tokenNameRE.MatchString(t.Name) {
+			add("auth.tokens[%d].name: %q must be 1-64 characters of [A-Za-z0-9_.@-]", i, t.Name)
+		}
+		if seen[t.Name] {
+			add("auth.tokens[%d].name: %q is duplicated", i, t.Name)
+		}
+		seen[t.Name] = true
+		if (t.Value == "") == (t.ValueEnv == "") {
+			add("auth.tokens[%d] (%s): set exactly one of value or value_env", i, t.Name)
+		}
+	}
+	if c.Defaults.Strategy != nil {
+		if _, err := c.Defaults.Strategy.Plan(); err != nil {
+			add("defaults.strategy: %s", deploy.MessageOf(err))
+		}
+	}
+	names := make([]string, 0, len(c.Services))
+	for n := range c.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s := c.Services[n]
+		p := "services." + n
+		if !serviceNameRE.MatchString(n) {
+			add("%s: service name must match %s", p, serviceNameRE)
+		}
+		if s == nil {
+			add("%s: empty", p)
+			continue
+		}
+		req := map[string]string{"cluster": s.Cluster, "blue_service": s.BlueService, "green_service": s.GreenService,
+			"container": s.Container, "image_repository": s.ImageRepository, "blue_target_group_arn": s.BlueTargetGroupARN,
+			"green_target_group_arn": s.GreenTargetGroupARN}
+		for _, k := range []string{"cluster", "blue_service", "green_service", "container", "image_repository", "blue_target_group_arn", "green_target_group_arn"} {
+			if strings.TrimSpace(req[k]) == "" {
+				add("%s.%s: required", p, k)
+			}
+		}
+		if s.BlueService != "" && s.BlueService == s.GreenService {
+			add("%s: blue_service and green_service must differ", p)
+		}
+		if s.BlueTargetGroupARN != "" && s.BlueTargetGroupARN == s.GreenTargetGroupARN {
+			add("%s: blue_target_group_arn and green_target_group_arn must differ", p)
+		}
+		for k, v := range map[string]string{"blue_target_group_arn": s.BlueTargetGroupARN, "green_target_group_arn": s.GreenTargetGroupARN, "listener_arn": s.ListenerARN} {
+			if v != "" && !arnRE.MatchString(v) {
+				add("%s.%s: %q is not an ARN", p, k, v)
+			}
+		}
+		for i, r := range s.RuleARNs {
+			if !arnRE.MatchString(r) {
+				add("%s.rule_arns[%d]: %q is not an ARN", p, i, r)
+			}
+		}
+		if s.ListenerARN == "" && len(s.RuleARNs) == 0 {
+			add("%s: set listener_arn and/or rule_arns (where the weights live)", p)
+		}
+		if strings.Contains(s.ImageRepository, ":") && !strings.Contains(s.ImageRepository, "/") {
+			add("%s.image_repository: %q must not include a tag", p, s.ImageRepository)
+		}
+		if s.Strategy != nil {
+			if _, err := s.Strategy.Plan(); err != nil {
+				add("%s.strategy: %s", p, deploy.MessageOf(err))
+			}
+		}
+		if s.UnhealthyMax != nil && *s.UnhealthyMax < 0 {
+			add("%s.unhealthy_max: must be >= 0", p)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))
+	}
+	return nil
+}
+
+// TokenSecret resolves a token's secret from its value or environment variable.
+func (t Token) TokenSecret() (string, error) {
+	if t.ValueEnv != "" {
+		v := os.Getenv(t.ValueEnv)
+		if v == "" {
+			return "", fmt.Errorf("auth token %s: environment variable %s is empty", t.Name, t.ValueEnv)
+		}
+		return v, nil
+	}
+	return t.Value, nil
+}
+
+// DomainServices turns the configured services into the controller's view, with defaults applied.
+func (c *Config) DomainServices() map[string]deploy.Service {
+	out := make(map[string]deploy.Service, len(c.Services))
+	for name, s := range c.Services {
+		d := deploy.Service{
+			Name:            name,
+			Cluster:         s.Cluster,
+			Container:       s.Container,
+			ImageRepository: s.ImageRepository,
+			ECSServices:     map[deploy.Slot]string{deploy.SlotBlue: s.BlueService, deploy.SlotGreen: s.GreenService},
+			TargetGroups:    map[deploy.Slot]string{deploy.SlotBlue: s.BlueTargetGroupARN, deploy.SlotGreen: s.GreenTargetGroupARN},
+			Alarms:          append([]string(nil), s.Alarms...),
+			SlotAlarms:      map[deploy.Slot][]string{deploy.SlotBlue: append([]string(nil), s.BlueAlarms...), deploy.SlotGreen: append([]string(nil), s.GreenAlarms...)},
+			Strategy:        *c.Defaults.Strategy,
+			DeregDelay:      deploy.Duration(DefaultDeregDelay),
+			ReadyTimeout:    pick(s.ReadyTimeout, c.Defaults.ReadyTimeout),
+			StepTimeout:     pick(s.StepTimeout, c.Defaults.StepTimeout),
+			UnhealthyAfter:  pick(s.UnhealthyAfter, c.Defaults.UnhealthyAfter),
+		}
+		if s.ListenerARN != "" {
+			d.Routes = append(d.Routes, deploy.Route{ListenerARN: s.ListenerARN})
+		}
+		for _, r := range s.RuleARNs {
+			d.Routes = append(d.Routes, deploy.Route{ListenerARN: s.ListenerARN, RuleARN: r})
+		}
+		if s.Strategy != nil {
+			d.Strategy = *s.Strategy
+		}
+		if s.DeregDelay != nil {
+			d.DeregDelay = *s.DeregDelay
+		}
+		switch {
+		case s.UnhealthyMax != nil:
+			d.UnhealthyMax = *s.UnhealthyMax
+		case c.Defaults.UnhealthyMax != nil:
+			d.UnhealthyMax = *c.Defaults.UnhealthyMax
+		}
+		out[name] = d
+	}
+	return out
+}
+
+func pick(v, def deploy.Duration) deploy.Duration {
+	if v != 0 {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,454 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+const (
+	blueTG  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-blue/1"
+	greenTG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-green/2"
+	lsn     = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2"
+	rule    = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/alb/1/2/3"
+)
+
+type env struct {
+	t      *testing.T
+	c      *Controller
+	store  *memStore
+	router *fakeRouter
+	ecs    *fakeECS
+	alarms *fakeAlarms
+	svc    deploy.Service
+	cancel context.CancelFunc
+}
+
+func testService() deploy.Service {
+	return deploy.Service{
+		Name: "web", Cluster: "ecs-test", Container: "app", ImageRepository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/web",
+		ECSServices:  map[deploy.Slot]string{deploy.SlotBlue: "svc-blue", deploy.SlotGreen: "svc-green"},
+		TargetGroups: map[deploy.Slot]string{deploy.SlotBlue: blueTG, deploy.SlotGreen: greenTG},
+		Routes:       []deploy.Route{{ListenerARN: lsn}, {ListenerARN: lsn, RuleARN: rule}},
+		Alarms:       []string{"alarm-5xx"},
+		SlotAlarms:   map[deploy.Slot][]string{deploy.SlotGreen: {"alarm-green-p99"}, deploy.SlotBlue: {"alarm-blue-p99"}},
+		Strategy:     deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(80 * time.Millisecond)},
+		DeregDelay:   deploy.Duration(20 * time.Millisecond), ReadyTimeout: deploy.Duration(2 * time.Second),
+		StepTimeout: deploy.Duration(time.Second), UnhealthyAfter: deploy.Duration(50 * time.Millisecond),
+	}
+}
+
+func newEnv(t *testing.T, store *memStore, router *fakeRouter, ecs *fakeECS, alarms *fakeAlarms, mutate ...func(*Options)) *env {
+	t.Helper()
+	svc := testService()
+	if store == nil {
+		store = newMemStore()
+	}
+	if router == nil {
+		router = newFakeRouter(svc.Routes, blueTG, greenTG)
+	}
+	if ecs == nil {
+		ecs = newFakeECS(router)
+		ecs.seed("svc-blue", "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1", "web:v1", 3, blueTG)
+		ecs.seed("svc-green", "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1", "web:v1", 0, greenTG)
+	}
+	if alarms == nil {
+		alarms = &fakeAlarms{states: map[string]deploy.AlarmState{}}
+		for _, n := range []string{"alarm-5xx", "alarm-green-p99", "alarm-blue-p99"} {
+			alarms.set(n, "OK")
+		}
+	}
+	o := Options{Store: store, Router: router, Containers: ecs, Alarms: alarms,
+		Images: fakeImages{tags: map[string]bool{"v2": true, "v3": true}}, Services: map[string]deploy.Service{"web": svc},
+		PollInterval: 10 * time.Millisecond}
+	for _, m := range mutate {
+		m(&o)
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, c: c, store: store, router: router, ecs: ecs, alarms: alarms, svc: svc, cancel: cancel}
+	t.Cleanup(func() { cancel(); c.Wait() })
+	return e
+}
+
+func (e *env) stop() { e.cancel(); e.c.Wait() }
+
+func (e *env) create(tag string, s *deploy.Strategy) *deploy.Deployment {
+	e.t.Helper()
+	d, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: tag, Strategy: s, Actor: "tester"})
+	if err != nil {
+		e.t.Fatalf("create: %v", err)
+	}
+	return d
+}
+
+// waitFor polls the stored deployment until cond holds.
+func (e *env) waitFor(id string, what string, cond func(*deploy.Deployment) bool) *deploy.Deployment {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := e.store.GetDeployment(context.Background(), id)
+		if err == nil && cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s; deployment: %+v; events %v", what, d, e.store.actions(id))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *env) waitState(id string, s deploy.State) *deploy.Deployment {
+	return e.waitFor(id, string(s), func(d *deploy.Deployment) bool { return d.State == s })
+}
+
+func (e *env) routeWeights() []deploy.Weights {
+	var out []deploy.Weights
+	for _, r := range e.svc.Routes {
+		m, _ := e.router.GetWeights(context.Background(), r)
+		out = append(out, deploy.Weights{Blue: m[blueTG], Green: m[greenTG]})
+	}
+	return out
+}
+
+func (e *env) assertAllOn(s deploy.Slot) {
+	e.t.Helper()
+	for i, w := range e.routeWeights() {
+		if w != deploy.AllOn(s) {
+			e.t.Fatalf("route %d weights %s, want all on %s", i, w, s)
+		}
+	}
+}
+
+func TestCanaryToCompletion(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	d := e.create("v2", nil)
+	if d.From != deploy.SlotBlue || d.To != deploy.SlotGreen || d.State != deploy.StatePending {
+		t.Fatalf("unexpected new deployment %+v", d)
+	}
+	done := e.waitState(d.ID, deploy.StateSucceeded)
+	e.assertAllOn(deploy.SlotGreen)
+	if done.Weights != deploy.AllOn(deploy.SlotGreen) || done.Intended != nil {
+		t.Fatalf("final record weights %s intended %v", done.Weights, done.Intended)
+	}
+	// One SetWeights per route per step: 10% then 100%, on two routes.
+	if len(e.router.sets) != 4 {
+		t.Fatalf("got %d weight changes, want 4: %v", len(e.router.sets), e.router.sets)
+	}
+	if g := e.router.sets[0][greenTG]; g != 100 {
+		t.Fatalf("canary weight %d, want 100 (10%% of 999)", g)
+	}
+	blue, _ := e.ecs.DescribeService(context.Background(), "", "svc-blue")
+	if blue.DesiredCount != 0 {
+		t.Fatalf("old slot not scaled down: %+v", blue)
+	}
+	green, _ := e.ecs.DescribeService(context.Background(), "", "svc-green")
+	if green.DesiredCount != 3 || green.TaskDefinition != done.TaskDef || e.ecs.images[done.TaskDef] != "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2" {
+		t.Fatalf("new slot not running the new image at the live count: %+v", green)
+	}
+	if done.PreviousTaskDef == "" || e.ecs.images[done.PreviousTaskDef] != "web:v1" {
+		t.Fatalf("previous task definition not kept: %q", done.PreviousTaskDef)
+	}
+	acts := e.store.actions(d.ID)
+	for _, want := range []string{"create", "prepare", "taskdef.registered", "ready", "weights.intent", "weights.verified", "step.baked", "shifted", "succeeded"} {
+		if !slices.Contains(acts, want) {
+			t.Errorf("event %q missing from %v", want, acts)
+		}
+	}
+	// Every weight change is journalled before it is sent.
+	if i, j := slices.Index(acts, "weights.intent"), slices.Index(acts, "weights.verified"); i < 0 || j < i {
+		t.Fatalf("intent must precede verification: %v", acts)
+	}
+}
+
+func TestAlarmRollsBackMidShift(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 25, Bake: deploy.Duration(10 * time.Second)}, {Percent: 100}}}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "first step verified", func(d *deploy.Deployment) bool {
+		return d.State == deploy.StateShifting && d.Weights.Green == 250
+	})
+	e.alarms.set("alarm-green-p99", "ALARM")
+	done := e.waitState(d.ID, deploy.StateRolledBack)
+	e.assertAllOn(deploy.SlotBlue)
+	if done.Cause != deploy.CauseAlarm || done.Reason != "alarm alarm-green-p99 in ALARM" {
+		t.Fatalf("cause %q reason %q", done.Cause, done.Reason)
+	}
+	green, _ := e.ecs.DescribeService(context.Background(), "", "svc-green")
+	if green.DesiredCount != 0 || green.TaskDefinition != done.PreviousToTaskDef {
+		t.Fatalf("green not scaled down and restored: %+v", green)
+	}
+	if !slices.Contains(e.store.actions(d.ID), "rollback.traffic_restored") {
+		t.Fatalf("no traffic_restored event: %v", e.store.actions(d.ID))
+	}
+}
+
+func TestAlarmOnOtherSlotDoesNotTrigger(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	e.alarms.set("alarm-blue-p99", "ALARM") // guards blue as a *new* slot only
+	d := e.create("v2", nil)
+	e.waitState(d.ID, deploy.StateSucceeded)
+}
+
+func TestAbortPauseResumePromote(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	ctx := context.Background()
+	s := deploy.Strategy{Type: deploy.StrategyLinear, LinearSteps: 4, Bake: deploy.Duration(time.Hour)}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "step 1", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
+	p, err := e.c.Pause(ctx, deploy.ActionRequest{ID: d.ID, Actor: "alice", Reason: "look at dashboards"})
+	if err != nil || p.State != deploy.StatePaused {
+		t.Fatalf("pause: %v %+v", err, p)
+	}
+	if _, err := e.c.Pause(ctx, deploy.ActionRequest{ID: d.ID, Actor: "alice"}); deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("second pause: want precondition, got %v", err)
+	}
+	r, err := e.c.Resume(ctx, deploy.ActionRequest{ID: d.ID, Actor: "alice"})
+	if err != nil || r.State != deploy.StateShifting {
+		t.Fatalf("resume: %v %+v", err, r)
+	}
+	if _, err := e.c.Promote(ctx, deploy.ActionRequest{ID: d.ID, Actor: "bob", Reason: "looks good"}); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	done := e.waitState(d.ID, deploy.StateSucceeded)
+	e.assertAllOn(deploy.SlotGreen)
+	if done.Step != 3 {
+		t.Fatalf("promote should land on the last step, got %d", done.Step)
+	}
+	evs, _ := e.store.Events(ctx, d.ID, 0)
+	var actors []string
+	for _, ev := range evs {
+		if ev.Action == "pause" || ev.Action == "resume" || ev.Action == "promote" {
+			actors = append(actors, ev.Actor+":"+ev.Action)
+		}
+	}
+	if !slices.Equal(actors, []string{"alice:pause", "alice:resume", "bob:promote"}) {
+		t.Fatalf("audit trail %v", actors)
+	}
+
+	// Next release goes from green to blue; abort it mid-bake.
+	d2 := e.create("v3", &s)
+	if d2.From != deploy.SlotGreen || d2.To != deploy.SlotBlue {
+		t.Fatalf("second deployment should go green->blue: %+v", d2)
+	}
+	e.waitFor(d2.ID, "step 1", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
+	a, err := e.c.Abort(ctx, deploy.ActionRequest{ID: d2.ID, Actor: "carol", Reason: "customer complaint"})
+	if err != nil || a.State != deploy.StateRollingBack {
+		t.Fatalf("abort: %v %+v", err, a)
+	}
+	done2 := e.waitState(d2.ID, deploy.StateRolledBack)
+	e.assertAllOn(deploy.SlotGreen)
+	if done2.Cause != deploy.CauseAbort || done2.Reason != "aborted by carol: customer complaint" {
+		t.Fatalf("abort reason %q", done2.Reason)
+	}
+	if _, err := e.c.Abort(ctx, deploy.ActionRequest{ID: d2.ID, Actor: "carol"}); deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("abort of finished deployment: want precondition, got %v", err)
+	}
+}
+
+func TestSecondDeploymentConflicts(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d := e.create("v2", &s)
+	_, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: "v3", Actor: "x"})
+	if deploy.KindOf(err) != deploy.KindConflict || deploy.ActiveIDOf(err) != d.ID {
+		t.Fatalf("want conflict naming %s, got %v", d.ID, err)
+	}
+}
+
+func TestBadRequestsChangeNothing(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	cases := []struct {
+		name string
+		req  deploy.CreateRequest
+		kind deploy.Kind
+	}{
+		{"unknown service", deploy.CreateRequest{Service: "nope", ImageTag: "v2"}, deploy.KindNotFound},
+		{"malformed tag", deploy.CreateRequest{Service: "web", ImageTag: "-bad tag"}, deploy.KindInvalid},
+		{"missing tag in registry", deploy.CreateRequest{Service: "web", ImageTag: "v9"}, deploy.KindNotFound},
+		{"bad steps", deploy.CreateRequest{Service: "web", ImageTag: "v2", Strategy: &deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 50}, {Percent: 40}}}}, deploy.KindInvalid},
+		{"unknown strategy", deploy.CreateRequest{Service: "web", ImageTag: "v2", Strategy: &deploy.Strategy{Type: "yolo"}}, deploy.KindInvalid},
+	}
+	for _, tc := range cases {
+		_, err := e.c.Create(context.Background(), tc.req)
+		if deploy.KindOf(err) != tc.kind {
+			t.Errorf("%s: want %s, got %v", tc.name, tc.kind, err)
+		}
+	}
+	if all, _ := e.store.ListDeployments(context.Background(), deploy.ListFilter{}); len(all) != 0 || len(e.router.sets) != 0 || len(e.ecs.updates) != 0 {
+		t.Fatalf("bad requests changed state: %d deployments, %d weight sets, %d ECS updates", len(all), len(e.router.sets), len(e.ecs.updates))
+	}
+}
+
+func TestUnexplainedSplitRefused(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	e.router.set(e.svc.Routes[0], map[string]int{blueTG: 500, greenTG: 499})
+	_, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: "v2"})
+	if deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("want precondition, got %v", err)
+	}
+}
+
+func TestECSFailureRollsBack(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	e.ecs.failNext = "circuit breaker tripped: 2 tasks failed health checks"
+	d := e.create("v2", nil)
+	done := e.waitState(d.ID, deploy.StateRolledBack)
+	if done.Cause != deploy.CauseECS {
+		t.Fatalf("cause %q (%s)", done.Cause, done.Reason)
+	}
+	e.assertAllOn(deploy.SlotBlue)
+	if len(e.router.sets) != 0 {
+		t.Fatalf("traffic was moved although green never became ready: %v", e.router.sets)
+	}
+}
+
+func TestUnhealthyTargetsRollBack(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
+	e.router.setHealth(greenTG, deploy.Target{ID: "10.0.9.1", Port: 8000, State: "unhealthy", Reason: "Target.ResponseCodeMismatch"})
+	done := e.waitState(d.ID, deploy.StateRolledBack)
+	if done.Cause != deploy.CauseUnhealthy {
+		t.Fatalf("cause %q (%s)", done.Cause, done.Reason)
+	}
+	e.assertAllOn(deploy.SlotBlue)
+}
+
+func TestReadyTimeoutRollsBack(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	e.ecs.tg["svc-green"] = "arn:unused" // green's targets never register in its target group
+	d := e.create("v2", nil)
+	done := e.waitState(d.ID, deploy.StateRolledBack)
+	if done.Cause != deploy.CauseTimeout {
+		t.Fatalf("cause %q (%s)", done.Cause, done.Reason)
+	}
+}
+
+func TestRecoveryResumesExplainedState(t *testing.T) {
+	store := newMemStore()
+	e := newEnv(t, store, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 10, Bake: deploy.Duration(300 * time.Millisecond)}, {Percent: 100}}}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	e.stop() // the daemon dies mid-bake
+
+	e2 := newEnv(t, store, e.router, e.ecs, e.alarms)
+	e2.waitState(d.ID, deploy.StateSucceeded)
+	e2.assertAllOn(deploy.SlotGreen)
+	if !slices.Contains(store.actions(d.ID), "recover") {
+		t.Fatalf("no recover event: %v", store.actions(d.ID))
+	}
+}
+
+func TestRecoveryCompletesJournalledChange(t *testing.T) {
+	store := newMemStore()
+	e := newEnv(t, store, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 10, Bake: deploy.Duration(time.Hour)}, {Percent: 50, Bake: deploy.Duration(time.Hour)}, {Percent: 100}}}
+	d := e.create("v2", &s)
+	rec := e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	e.stop()
+	// Simulate a crash between ModifyListener on the first route and the verified record of step 2: the
+	// journal says 50%, one route carries it, the other still carries the verified 10%.
+	intended := deploy.Split(deploy.SlotGreen, 50)
+	rec.Step, rec.StepStartedAt, rec.Intended = 1, nil, &intended
+	if err := store.UpdateDeployment(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	e.router.set(e.svc.Routes[0], map[string]int{blueTG: intended.Blue, greenTG: intended.Green})
+
+	e2 := newEnv(t, store, e.router, e.ecs, e.alarms)
+	got := e2.waitFor(d.ID, "journal completed", func(d *deploy.Deployment) bool { return d.Intended == nil && d.Weights == intended })
+	if got.State != deploy.StateShifting || got.Step != 1 {
+		t.Fatalf("state %s step %d", got.State, got.Step)
+	}
+	for _, w := range e2.routeWeights() {
+		if w != intended {
+			t.Fatalf("routes not reconciled to the journalled weights: %v", e2.routeWeights())
+		}
+	}
+}
+
+func TestRecoveryRollsBackUnexplainedSplit(t *testing.T) {
+	store := newMemStore()
+	e := newEnv(t, store, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 10, Bake: deploy.Duration(time.Hour)}, {Percent: 100}}}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	e.stop()
+	e.router.set(e.svc.Routes[1], map[string]int{blueTG: 333, greenTG: 666}) // someone edited a rule by hand
+
+	e2 := newEnv(t, store, e.router, e.ecs, e.alarms)
+	done := e2.waitState(d.ID, deploy.StateRolledBack)
+	if done.Cause != deploy.CauseRecovery {
+		t.Fatalf("cause %q", done.Cause)
+	}
+	e2.assertAllOn(deploy.SlotBlue)
+}
+
+func TestRecoveryPolicyRollback(t *testing.T) {
+	store := newMemStore()
+	e := newEnv(t, store, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.Weights.Green > 0 && d.StepStartedAt != nil })
+	e.stop()
+	e2 := newEnv(t, store, e.router, e.ecs, e.alarms, func(o *Options) { o.RecoveryRollback = true })
+	done := e2.waitState(d.ID, deploy.StateRolledBack)
+	if done.Cause != deploy.CauseRecovery {
+		t.Fatalf("cause %q", done.Cause)
+	}
+}
+
+func TestAlarmPollBatchesAllDeployments(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	// A second service with its own alarm shares the poll.
+	svc2 := testService()
+	svc2.Name, svc2.Alarms = "api", []string{"alarm-api"}
+	svc2.Routes = []deploy.Route{{ListenerARN: lsn + "-api"}}
+	e.router.set(svc2.Routes[0], map[string]int{blueTG: 999, greenTG: 0})
+	e.alarms.set("alarm-api", "OK")
+	e.c.SetServices(map[string]deploy.Service{"web": e.svc, "api": svc2})
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d1 := e.create("v2", &s)
+	e.waitFor(d1.ID, "canary", func(d *deploy.Deployment) bool { return d.StepStartedAt != nil && d.State == deploy.StateShifting })
+	// svc2 shares ECS service names with web in this fake; only the alarm batching matters here.
+	if _, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "api", ImageTag: "v2", Strategy: &s}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		e.alarms.mu.Lock()
+		last := e.alarms.names[len(e.alarms.names)-1]
+		e.alarms.mu.Unlock()
+		if slices.Contains(last, "alarm-api") && slices.Contains(last, "alarm-green-p99") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("alarm names of both deployments never polled in one call")
+}
+
+func TestStoreFailureBlocksSideEffects(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	e.store.fail = errors.New("disk full")
+	d, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: "v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if len(e.ecs.updates) != 0 || len(e.router.sets) != 0 {
+		t.Fatalf("side effects ran without a stored transition: %v %v (deployment %s)", e.ecs.updates, e.router.sets, d.ID)
+	}
+}

@@ -1,0 +1,85 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/rollback"
+)
+
+// recover reconciles a deployment found unfinished at start-up with the live listener weights.
+//
+// Policy (docs/recovery.md):
+//   - Every route must carry either the last verified weights or the journalled intended weights; then the
+//     split is explained. A route on the intended weights means the change was sent but not verified:
+//     it is re-applied and verified (idempotent) before anything else.
+//   - Any other split is unexplained: the deployment is rolled back at once (cause "recovery").
+//   - Explained deployments resume where they were (preparing re-runs its idempotent parts; a bake
+//     continues from its persisted start; paused stays paused), unless RecoveryRollback is set, in which
+//     case every deployment that had moved traffic is rolled back.
+//   - rolling_back always continues its rollback.
+func (r *runner) recover(ctx context.Context) error {
+	d := r.d
+	var live []deploy.RouteWeights
+	var err error
+	for attempt := 0; ; attempt++ {
+		live, err = r.c.shifter.Read(ctx, r.svc)
+		if err == nil || deploy.KindOf(err) != deploy.KindUnavailable || attempt >= 20 {
+			break
+		}
+		if !r.sleep(ctx, time.Second) {
+			return ctx.Err()
+		}
+	}
+	if err != nil {
+		return r.startRollbackOnRecovery(ctx, "cannot read live weights: "+deploy.MessageOf(err))
+	}
+	onIntended := false
+	for _, rw := range live {
+		switch {
+		case rw.Weights == d.Weights:
+		case d.Intended != nil && rw.Weights == *d.Intended:
+			onIntended = true
+		default:
+			return r.startRollbackOnRecovery(ctx, fmt.Sprintf("%s carries %s, which no record explains (verified %s, intended %s)",
+				rw.Route, rw.Weights, d.Weights, intendedString(d.Intended)))
+		}
+	}
+	r.c.event(ctx, d, "", "recover", "daemon restarted; live weights explained", map[string]string{
+		"state": string(d.State), "weights": d.Weights.String(), "intended": intendedString(d.Intended)})
+	if d.State == deploy.StateRollingBack {
+		r.pending = &rollback.Trigger{Cause: deploy.CauseRecovery, Reason: d.Reason, ObservedAt: time.Now()}
+		return nil
+	}
+	if onIntended || d.Intended != nil {
+		// Finish the interrupted change so that the record and the ALB agree again.
+		if err := r.setWeights(ctx, *d.Intended, "recovery: completing interrupted weight change"); err != nil {
+			return r.startRollbackOnRecovery(ctx, "could not complete interrupted weight change: "+deploy.MessageOf(err))
+		}
+	}
+	moved := d.Weights != deploy.AllOn(d.From)
+	if r.c.o.RecoveryRollback && moved {
+		return r.startRollbackOnRecovery(ctx, "recovery policy rolls back deployments that had moved traffic")
+	}
+	r.log.Info("resuming deployment after restart", zap.String("state", string(d.State)), zap.Stringer("weights", d.Weights))
+	return nil
+}
+
+func (r *runner) startRollbackOnRecovery(ctx context.Context, reason string) error {
+	err := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseRecovery, Reason: reason, ObservedAt: time.Now()}, "")
+	if err == errInterrupted {
+		return nil
+	}
+	return err
+}
+
+func intendedString(w *deploy.Weights) string {
+	if w == nil {
+		return "none"
+	}
+	return w.String()
+}

@@ -1,0 +1,602 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/rollback"
+	"github.com/switchyard/switchyard/pkg/shifter"
+)
+
+type cmdKind string
+
+const (
+	cmdAbort   cmdKind = "Abort"
+	cmdPause   cmdKind = "Pause"
+	cmdResume  cmdKind = "Resume"
+	cmdPromote cmdKind = "Promote"
+)
+
+type command struct {
+	kind  cmdKind
+	req   deploy.ActionRequest
+	reply chan cmdResult
+}
+
+type cmdResult struct {
+	d   *deploy.Deployment
+	err error
+}
+
+// errInterrupted tells a phase that the deployment's state changed under it (rollback, pause, promote)
+// and the run loop must dispatch again.
+var errInterrupted = errors.New("state changed")
+
+// runner owns one active deployment: only it writes the record, so operator commands and triggers
+// reach it through channels.
+type runner struct {
+	c    *Controller
+	d    *deploy.Deployment
+	svc  deploy.Service
+	log  *zap.Logger
+	trig chan rollback.Trigger
+	cmds chan command
+	done chan struct{}
+
+	health  rollback.HealthTracker
+	pending *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
+	sentAt  time.Time
+	watched bool
+}
+
+func newRunner(c *Controller, d *deploy.Deployment) *runner {
+	return &runner{
+		c: c, d: d, svc: d.Spec,
+		log:    c.log.With(zap.String("deployment_id", d.ID), zap.String("service", d.Service)),
+		trig:   make(chan rollback.Trigger, 1),
+		cmds:   make(chan command),
+		done:   make(chan struct{}),
+		health: rollback.HealthTracker{Max: d.Spec.UnhealthyMax, After: d.Spec.UnhealthyAfter.D()},
+	}
+}
+
+func (r *runner) now() time.Time { return r.c.o.Now().UTC() }
+
+func (r *runner) run(ctx context.Context, recovering bool) {
+	defer close(r.done)
+	defer r.unwatch()
+	if recovering {
+		if err := r.recover(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error("recovery failed", zap.Error(err))
+		}
+	}
+	for !r.d.State.Terminal() {
+		if ctx.Err() != nil {
+			r.log.Info("daemon stopping; deployment left for recovery", zap.String("state", string(r.d.State)))
+			return
+		}
+		var err error
+		switch r.d.State {
+		case deploy.StatePending, deploy.StatePreparing:
+			err = r.prepare(ctx)
+		case deploy.StateShifting:
+			err = r.shift(ctx)
+		case deploy.StatePaused:
+			err = r.guard(ctx, time.Time{}, true)
+		case deploy.StateFinalizing:
+			err = r.finalize(ctx)
+		case deploy.StateRollingBack:
+			err = r.rollBack(ctx)
+		default:
+			err = fmt.Errorf("unknown state %q", r.d.State)
+		}
+		if err == nil || errors.Is(err, errInterrupted) || ctx.Err() != nil {
+			continue
+		}
+		r.log.Error("deployment phase failed", zap.String("state", string(r.d.State)), zap.Error(err))
+		if r.d.State == deploy.StateRollingBack {
+			continue // rollBack retries by itself; reaching here means it persisted a failure state
+		}
+		if serr := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseError,
+			Reason: deploy.MessageOf(err), ObservedAt: time.Now()}, ""); serr != nil && ctx.Err() == nil {
+			r.log.Error("could not record rollback", zap.Error(serr))
+			r.sleep(ctx, time.Second)
+		}
+	}
+	r.finished()
+}
+
+// save persists the record (retrying while the store is unavailable: no side effect may run before its
+// transition is stored) and appends an audit event.
+func (r *runner) save(ctx context.Context, actor, action, reason string, detail map[string]string) error {
+	r.d.UpdatedAt = r.now()
+	r.d.Guard = nil
+	backoff := 50 * time.Millisecond
+	for {
+		err := r.c.store.UpdateDeployment(context.WithoutCancel(ctx), r.d)
+		if err == nil {
+			break
+		}
+		if deploy.KindOf(err) != deploy.KindUnavailable {
+			return err
+		}
+		r.log.Warn("store unavailable; retrying", zap.Error(err))
+		if !r.sleep(ctx, backoff) {
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+	if action != "" {
+		r.c.event(ctx, r.d, actor, action, reason, detail)
+	}
+	return nil
+}
+
+func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// awsCtx bounds one AWS call.
+func awsCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, 15*time.Second)
+}
+
+// prepare registers the new task definition, brings the idle service up on it and waits until it is
+// stable with every target healthy. Each part is idempotent, so a restart simply runs it again.
+func (r *runner) prepare(ctx context.Context) error {
+	d, svc := r.d, r.svc
+	if d.State == deploy.StatePending {
+		d.State = deploy.StatePreparing
+		now := r.now()
+		d.StepStartedAt = &now
+		if err := r.save(ctx, "", "prepare", "bringing "+string(d.To)+" up", nil); err != nil {
+			return err
+		}
+	}
+	if d.TaskDef == "" {
+		cctx, cancel := awsCtx(ctx)
+		from, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.From])
+		cancel()
+		if err != nil {
+			return deploy.Wrap("prepare", "", err, "describe live service")
+		}
+		cctx, cancel = awsCtx(ctx)
+		to, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.To])
+		cancel()
+		if err != nil {
+			return deploy.Wrap("prepare", "", err, "describe idle service")
+		}
+		cctx, cancel = awsCtx(ctx)
+		td, err := r.c.o.Containers.RegisterTaskDefinition(cctx, from.TaskDefinition, svc.Container, d.Image, map[string]string{
+			"switchyard:deployment-id": d.ID, "switchyard:service": d.Service, "switchyard:image-tag": d.ImageTag})
+		cancel()
+		if err != nil {
+			return deploy.Wrap("prepare", "", err, "register task definition")
+		}
+		d.PreviousTaskDef, d.PreviousToTaskDef, d.TaskDef = from.TaskDefinition, to.TaskDefinition, td
+		d.DesiredCount = max(from.DesiredCount, 1)
+		if err := r.save(ctx, "", "taskdef.registered", "", map[string]string{"task_definition": td,
+			"previous": from.TaskDefinition, "desired_count": strconv.Itoa(d.DesiredCount)}); err != nil {
+			return err
+		}
+	}
+	cctx, cancel := awsCtx(ctx)
+	to, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.To])
+	cancel()
+	if err != nil {
+		return deploy.Wrap("prepare", "", err, "describe idle service")
+	}
+	if to.TaskDefinition != d.TaskDef || to.DesiredCount != d.DesiredCount {
+		cctx, cancel := awsCtx(ctx)
+		err := r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.To], d.TaskDef, d.DesiredCount)
+		cancel()
+		if err != nil {
+			return deploy.Wrap("prepare", "", err, "update idle service")
+		}
+		r.c.event(ctx, d, "", "service.updated", "", map[string]string{"ecs_service": svc.ECSServices[d.To],
+			"task_definition": d.TaskDef, "desired_count": strconv.Itoa(d.DesiredCount)})
+	}
+	start := r.now()
+	if d.StepStartedAt != nil {
+		start = *d.StepStartedAt
+	}
+	deadline := start.Add(svc.ReadyTimeout.D())
+	last := ""
+	for {
+		ready, why, trig, err := r.checkReady(ctx)
+		if err != nil {
+			r.log.Warn("readiness check failed", zap.Error(err))
+		}
+		if trig != nil {
+			return r.startRollback(ctx, *trig, "")
+		}
+		if ready {
+			break
+		}
+		if why != last {
+			r.log.Info("waiting for new slot", zap.String("why", why))
+			last = why
+		}
+		if !r.now().Before(deadline) {
+			return r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseTimeout, ObservedAt: time.Now(),
+				Reason: fmt.Sprintf("%s not ready within %s: %s", svc.ECSServices[d.To], svc.ReadyTimeout, why)}, "")
+		}
+		if err := r.guard(ctx, r.now().Add(r.c.o.PollInterval), false); err != nil {
+			return err
+		}
+	}
+	d.State, d.Step, d.StepStartedAt = deploy.StateShifting, 0, nil
+	return r.save(ctx, "", "ready", fmt.Sprintf("%s stable and healthy with %d task(s)", svc.ECSServices[d.To], d.DesiredCount), nil)
+}
+
+// checkReady reads the idle service and its targets once.
+func (r *runner) checkReady(ctx context.Context) (bool, string, *rollback.Trigger, error) {
+	svc := r.svc
+	cctx, cancel := awsCtx(ctx)
+	defer cancel()
+	es, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[r.d.To])
+	if err != nil {
+		return false, "describe service failed", nil, err
+	}
+	if t, failed := rollback.ECSFailure(es, time.Now()); failed && es.TaskDefinition == r.d.TaskDef {
+		return false, t.Reason, &t, nil
+	}
+	targets, err := r.c.o.Router.TargetHealth(cctx, svc.TargetGroups[r.d.To])
+	if err != nil {
+		return false, "target health unavailable", nil, err
+	}
+	ok, why := rollback.Ready(es, r.d.TaskDef, targets)
+	return ok, why, nil, nil
+}
+
+// shift applies the current step's weights and bakes it.
+func (r *runner) shift(ctx context.Context) error {
+	d := r.d
+	r.watch()
+	if d.Promote && d.Step < len(d.Steps)-1 {
+		d.Step = len(d.Steps) - 1
+		d.StepStartedAt = nil
+		if err := r.save(ctx, "", "promote.skip", "skipping to 100%", nil); err != nil {
+			return err
+		}
+	}
+	step, ok := d.CurrentStep()
+	if !ok {
+		return fmt.Errorf("step %d out of range (%d steps)", d.Step, len(d.Steps))
+	}
+	target := deploy.Split(d.To, step.Percent)
+	if d.Weights != target || d.Intended != nil {
+		if err := r.setWeights(ctx, target, fmt.Sprintf("step %d/%d: %g%% to %s", d.Step+1, len(d.Steps), step.Percent, d.To)); err != nil {
+			return err
+		}
+	}
+	if d.StepStartedAt == nil {
+		now := r.now()
+		d.StepStartedAt = &now
+		if err := r.save(ctx, "", "", "", nil); err != nil {
+			return err
+		}
+	}
+	if d.Step == len(d.Steps)-1 {
+		r.observeStep()
+		now := r.now()
+		d.State, d.ShiftedAt = deploy.StateFinalizing, &now
+		return r.save(ctx, "", "shifted", "all traffic on "+string(d.To), nil)
+	}
+	if err := r.guard(ctx, d.StepStartedAt.Add(step.Bake.D()), true); err != nil {
+		return err
+	}
+	r.observeStep()
+	d.Step++
+	d.StepStartedAt = nil
+	return r.save(ctx, "", "step.baked", fmt.Sprintf("step %d/%d baked", d.Step, len(d.Steps)), nil)
+}
+
+func (r *runner) observeStep() {
+	if m := r.c.o.Metrics; m != nil && r.d.StepStartedAt != nil {
+		m.StepDuration.WithLabelValues(r.d.Service).Observe(r.now().Sub(*r.d.StepStartedAt).Seconds())
+	}
+}
+
+// setWeights journals the intended weights, sends them and records them once verified.
+func (r *runner) setWeights(ctx context.Context, w deploy.Weights, why string) error {
+	d := r.d
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	d.Intended = &w
+	if err := r.save(ctx, "", "weights.intent", why, map[string]string{"weights": shifter.Describe(w), "previous": shifter.Describe(d.Weights)}); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, r.svc.StepTimeout.D())
+	err := r.shifter().Apply(sctx, r.svc, w)
+	cancel()
+	if err != nil {
+		return deploy.Wrap("setWeights", "", err, "apply "+w.String())
+	}
+	d.Weights, d.Intended = w, nil
+	return r.save(ctx, "", "weights.verified", why, map[string]string{"weights": shifter.Describe(w)})
+}
+
+// shifter returns a shifter that records when a rollback's first modify call leaves.
+func (r *runner) shifter() *shifter.Shifter {
+	s := *r.c.shifter
+	s.OnSend = func() { r.sentAt = time.Now() }
+	return &s
+}
+
+// finalize waits out the old target group's deregistration delay (still guarded: the old slot is up, so
+// a rollback is one weight change away), then scales the old slot down. Its task definition is kept.
+func (r *runner) finalize(ctx context.Context) error {
+	d, svc := r.d, r.svc
+	r.watch()
+	delay := svc.DeregDelay.D()
+	cctx, cancel := awsCtx(ctx)
+	if live, err := r.c.o.Router.DeregistrationDelay(cctx, svc.TargetGroups[d.From]); err == nil {
+		delay = live
+	}
+	cancel()
+	shifted := r.now()
+	if d.ShiftedAt != nil {
+		shifted = *d.ShiftedAt
+	}
+	if err := r.guard(ctx, shifted.Add(delay), true); err != nil {
+		return err
+	}
+	// Weights are read back once more: the old slot is scaled down only when the ALB really sends it nothing.
+	live, consistent, _, err := r.c.shifter.Live(ctx, svc)
+	if err != nil {
+		return deploy.Wrap("finalize", "", err, "verify weights before scale-down")
+	}
+	if !consistent || live != deploy.AllOn(d.To) {
+		return deploy.Errorf("finalize", deploy.KindPrecondition, "weights changed outside switchyard (%s); not scaling %s down", live, d.From)
+	}
+	r.unwatch()
+	cctx, cancel = awsCtx(ctx)
+	err = r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.From], "", 0)
+	cancel()
+	if err != nil {
+		return deploy.Wrap("finalize", "", err, "scale old slot down")
+	}
+	now := r.now()
+	d.State, d.FinishedAt = deploy.StateSucceeded, &now
+	return r.save(ctx, "", "succeeded", fmt.Sprintf("%s live on %s; %s scaled down after %s deregistration delay", d.ImageTag, d.To, d.From, delay),
+		map[string]string{"previous_task_definition": d.PreviousTaskDef})
+}
+
+// startRollback records the decision; rollBack carries it out.
+func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor string) error {
+	d := r.d
+	if d.State == deploy.StateRollingBack || d.State.Terminal() {
+		return errInterrupted
+	}
+	from := d.State
+	d.State, d.Cause, d.Reason = deploy.StateRollingBack, t.Cause, t.Reason
+	detail := map[string]string{"cause": string(t.Cause), "from_state": string(from)}
+	for k, v := range t.Detail {
+		detail[k] = v
+	}
+	r.pending = &t
+	r.log.Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
+	if err := r.save(ctx, actor, "rollback", t.Reason, detail); err != nil {
+		return err
+	}
+	return errInterrupted
+}
+
+// rollBack sends all traffic back to the previous slot (retrying until verified: traffic safety comes
+// first), then scales the new slot down and restores its previous task definition.
+func (r *runner) rollBack(ctx context.Context) error {
+	d, svc := r.d, r.svc
+	r.unwatch()
+	target := deploy.AllOn(d.From)
+	backoff := 100 * time.Millisecond
+	for d.Weights != target || d.Intended != nil {
+		err := r.setWeights(ctx, target, "rollback to "+string(d.From))
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.log.Error("rollback weight change failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		r.sleep(ctx, backoff)
+		backoff = min(2*backoff, 5*time.Second)
+	}
+	if t := r.pending; t != nil {
+		verified := time.Since(t.ObservedAt)
+		decision := r.sentAt.Sub(t.ObservedAt)
+		if m := r.c.o.Metrics; m != nil {
+			m.RollbackTotal.WithLabelValues(string(t.Cause)).Observe(verified.Seconds())
+			if !r.sentAt.IsZero() {
+				m.RollbackDecision.WithLabelValues(string(t.Cause)).Observe(decision.Seconds())
+			}
+		}
+		r.c.event(ctx, d, "", "rollback.traffic_restored", "all traffic on "+string(d.From), map[string]string{
+			"decision_ms": strconv.FormatFloat(float64(decision.Microseconds())/1000, 'f', 3, 64),
+			"verified_ms": strconv.FormatFloat(float64(verified.Microseconds())/1000, 'f', 3, 64)})
+		r.pending = nil
+	}
+	restore := d.PreviousToTaskDef
+	var err error
+	for attempt := 1; attempt <= 5; attempt++ {
+		cctx, cancel := awsCtx(ctx)
+		err = r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.To], restore, 0)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		r.sleep(ctx, time.Duration(attempt)*200*time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	now := r.now()
+	d.FinishedAt = &now
+	if err != nil {
+		d.State = deploy.StateFailed
+		d.Reason += "; traffic restored to " + string(d.From) + " but scaling " + string(d.To) + " down failed: " + deploy.MessageOf(err)
+		return r.save(ctx, "", "failed", d.Reason, nil)
+	}
+	d.State = deploy.StateRolledBack
+	return r.save(ctx, "", "rolled_back", d.Reason, map[string]string{"cause": string(d.Cause)})
+}
+
+// guard waits until `until` (forever when zero), reacting to rollback triggers and operator commands;
+// with health set it also checks the new slot's ECS service and targets every poll interval.
+func (r *runner) guard(ctx context.Context, until time.Time, health bool) error {
+	var timer <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(time.Until(until))
+		defer t.Stop()
+		timer = t.C
+	}
+	tick := time.NewTicker(r.c.o.PollInterval)
+	defer tick.Stop()
+	state := r.d.State
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case t := <-r.trig:
+			return r.startRollback(ctx, t, "")
+		case cmd := <-r.cmds:
+			d, err := r.handle(ctx, cmd)
+			cmd.reply <- cmdResult{d: d, err: err}
+			if r.d.State != state || (r.d.Promote && state == deploy.StateShifting) {
+				return errInterrupted
+			}
+		case <-timer:
+			return nil
+		case <-tick.C:
+			if health && r.d.TaskDef != "" {
+				if t := r.checkHealth(ctx); t != nil {
+					return r.startRollback(ctx, *t, "")
+				}
+			}
+		}
+	}
+}
+
+// checkHealth polls the new slot once: ECS deployment failure, or targets unhealthy past the threshold.
+func (r *runner) checkHealth(ctx context.Context) *rollback.Trigger {
+	svc := r.svc
+	cctx, cancel := awsCtx(ctx)
+	defer cancel()
+	es, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[r.d.To])
+	if err == nil {
+		if t, failed := rollback.ECSFailure(es, time.Now()); failed {
+			return &t
+		}
+	} else {
+		r.log.Warn("health poll: describe service failed", zap.Error(err))
+	}
+	targets, err := r.c.o.Router.TargetHealth(cctx, svc.TargetGroups[r.d.To])
+	if err != nil {
+		r.log.Warn("health poll: target health failed", zap.Error(err))
+		return nil
+	}
+	if t, bad := r.health.Observe(targets, time.Now()); bad {
+		return &t
+	}
+	return nil
+}
+
+// handle applies an operator command to the record.
+func (r *runner) handle(ctx context.Context, cmd command) (*deploy.Deployment, error) {
+	d := r.d
+	op := "controller." + string(cmd.kind)
+	snapshot := func() *deploy.Deployment { c := *d; return &c }
+	switch cmd.kind {
+	case cmdAbort:
+		reason := "aborted by " + cmd.req.Actor
+		if cmd.req.Reason != "" {
+			reason += ": " + cmd.req.Reason
+		}
+		if err := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseAbort, Reason: reason, ObservedAt: time.Now()}, cmd.req.Actor); err != nil && !errors.Is(err, errInterrupted) {
+			return nil, err
+		}
+		return snapshot(), nil
+	case cmdPause:
+		if d.State != deploy.StateShifting && d.State != deploy.StatePreparing {
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "cannot pause a deployment that is %s", d.State)
+		}
+		d.PausedFrom, d.State = d.State, deploy.StatePaused
+		if err := r.save(ctx, cmd.req.Actor, "pause", cmd.req.Reason, map[string]string{"weights": d.Weights.String()}); err != nil {
+			return nil, err
+		}
+		return snapshot(), nil
+	case cmdResume:
+		if d.State != deploy.StatePaused {
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "cannot resume a deployment that is %s", d.State)
+		}
+		d.State, d.PausedFrom = d.PausedFrom, ""
+		if d.State == deploy.StateShifting && d.StepStartedAt != nil {
+			now := r.now()
+			d.StepStartedAt = &now // the bake starts again: the release was not watched advancing
+		}
+		if err := r.save(ctx, cmd.req.Actor, "resume", cmd.req.Reason, nil); err != nil {
+			return nil, err
+		}
+		return snapshot(), nil
+	case cmdPromote:
+		if d.State == deploy.StateFinalizing {
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "deployment already sends all traffic to %s", d.To)
+		}
+		d.Promote = true
+		if d.State == deploy.StatePaused {
+			d.State, d.PausedFrom = d.PausedFrom, ""
+		}
+		if err := r.save(ctx, cmd.req.Actor, "promote", cmd.req.Reason, nil); err != nil {
+			return nil, err
+		}
+		return snapshot(), nil
+	}
+	return nil, deploy.Errorf(op, deploy.KindInternal, "unknown command")
+}
+
+// watch registers the deployment's alarms with the monitor (once).
+func (r *runner) watch() {
+	if r.watched {
+		return
+	}
+	names := r.svc.AlarmsFor(r.d.To)
+	if len(names) == 0 {
+		return
+	}
+	r.watched = true
+	r.c.monitor.Watch(r.d.ID, names, func(t rollback.Trigger) {
+		select {
+		case r.trig <- t:
+		default: // a trigger is already pending
+		}
+	})
+}
+
+func (r *runner) unwatch() {
+	if r.watched {
+		r.c.monitor.Unwatch(r.d.ID)
+		r.watched = false
+	}
+}
+
+func (r *runner) finished() {
+	d := r.d
+	if m := r.c.o.Metrics; m != nil {
+		m.Deployments.WithLabelValues(d.Service, string(d.State)).Inc()
+	}
+	r.log.Info("deployment finished", zap.String("state", string(d.State)), zap.String("reason", d.Reason))
+}

@@ -1,0 +1,118 @@
+// Package rollback decides when a release must be taken out of traffic (alarms, unhealthy targets, ECS
+// failures, timeouts, operators) and watches the alarms of every active deployment in one batched poll.
+package rollback
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// Trigger is a reason to roll back, with the moment it was observed (decision latency is measured from it).
+type Trigger struct {
+	Cause      deploy.Cause
+	Reason     string
+	ObservedAt time.Time
+	Detail     map[string]string
+}
+
+// FiringAlarms returns a trigger when any of names is in ALARM in states. Alarms missing from states
+// (deleted or misnamed) do not trigger but are reported by MissingAlarms, so an operator can fix them.
+func FiringAlarms(names []string, states map[string]deploy.AlarmState, now time.Time) (Trigger, bool) {
+	var firing []string
+	detail := map[string]string{}
+	for _, n := range names {
+		if st, ok := states[n]; ok && st.Firing() {
+			firing = append(firing, n)
+			detail["alarm."+n] = st.Reason
+		}
+	}
+	if len(firing) == 0 {
+		return Trigger{}, false
+	}
+	sort.Strings(firing)
+	return Trigger{
+		Cause:      deploy.CauseAlarm,
+		Reason:     fmt.Sprintf("alarm %s in ALARM", strings.Join(firing, ", ")),
+		ObservedAt: now,
+		Detail:     detail,
+	}, true
+}
+
+// MissingAlarms lists names that CloudWatch did not return.
+func MissingAlarms(names []string, states map[string]deploy.AlarmState) []string {
+	var out []string
+	for _, n := range names {
+		if _, ok := states[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// HealthTracker turns per-poll target health into a trigger: more than Max unhealthy new targets,
+// continuously for longer than After. A single bad poll does not roll back a release; a sustained one does.
+type HealthTracker struct {
+	Max   int
+	After time.Duration
+	since time.Time // first poll of the current unhealthy streak; zero when healthy
+}
+
+// Observe records one poll and returns a trigger once the streak is long enough.
+func (h *HealthTracker) Observe(targets []deploy.Target, now time.Time) (Trigger, bool) {
+	var bad []string
+	for _, t := range targets {
+		if t.State == "unhealthy" || t.State == "unavailable" {
+			bad = append(bad, fmt.Sprintf("%s:%d (%s)", t.ID, t.Port, t.Reason))
+		}
+	}
+	if len(bad) <= h.Max {
+		h.since = time.Time{}
+		return Trigger{}, false
+	}
+	if h.since.IsZero() {
+		h.since = now
+	}
+	if now.Sub(h.since) < h.After {
+		return Trigger{}, false
+	}
+	sort.Strings(bad)
+	return Trigger{
+		Cause:      deploy.CauseUnhealthy,
+		Reason:     fmt.Sprintf("%d new target(s) unhealthy for %s (tolerated %d): %s", len(bad), now.Sub(h.since).Round(time.Millisecond), h.Max, strings.Join(bad, ", ")),
+		ObservedAt: now,
+	}, true
+}
+
+// ECSFailure returns a trigger when ECS reports the new service's deployment failed.
+func ECSFailure(svc deploy.ECSService, now time.Time) (Trigger, bool) {
+	reason, failed := svc.Failed()
+	if !failed {
+		return Trigger{}, false
+	}
+	return Trigger{Cause: deploy.CauseECS, Reason: "ECS deployment failed: " + reason, ObservedAt: now}, true
+}
+
+// Ready reports whether the new slot can take traffic: its ECS service is stable on taskDef with desired
+// tasks and at least desired healthy targets in its target group.
+func Ready(svc deploy.ECSService, taskDef string, targets []deploy.Target) (bool, string) {
+	if svc.TaskDefinition != taskDef {
+		return false, "service not yet on the new task definition"
+	}
+	if !svc.Stable() {
+		return false, fmt.Sprintf("service not stable: %d/%d running, %d pending, %d ECS deployment(s)", svc.RunningCount, svc.DesiredCount, svc.PendingCount, len(svc.Deployments))
+	}
+	healthy := 0
+	for _, t := range targets {
+		if t.Healthy() {
+			healthy++
+		}
+	}
+	if healthy < svc.DesiredCount {
+		return false, fmt.Sprintf("%d/%d targets healthy", healthy, svc.DesiredCount)
+	}
+	return true, ""
+}

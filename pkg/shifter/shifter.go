@@ -1,0 +1,156 @@
+// Package shifter moves ALB traffic between a service's blue and green target groups. Every change is one
+// ModifyListener/ModifyRule per route, sent in parallel, then read back until the weights match: the
+// controller only moves on when the load balancer really carries the split it asked for.
+package shifter
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// Shifter applies and verifies weights through a TrafficRouter.
+type Shifter struct {
+	Router deploy.TrafficRouter
+	// VerifyInterval is the pause between read-backs that do not match yet (ALB changes are usually
+	// visible at once, but the API is eventually consistent).
+	VerifyInterval time.Duration
+	// OnSend, when set, is called right before the first modify call is sent (for decision-latency metrics).
+	OnSend func()
+}
+
+// New returns a Shifter with a 50ms read-back interval.
+func New(r deploy.TrafficRouter) *Shifter {
+	return &Shifter{Router: r, VerifyInterval: 50 * time.Millisecond}
+}
+
+// TargetGroupWeights maps slot weights onto the service's target group ARNs.
+func TargetGroupWeights(svc deploy.Service, w deploy.Weights) map[string]int {
+	return map[string]int{
+		svc.TargetGroups[deploy.SlotBlue]:  w.Blue,
+		svc.TargetGroups[deploy.SlotGreen]: w.Green,
+	}
+}
+
+// Apply sets w on every route of svc and returns once every route reads back w, or with an error when
+// ctx ends first (the caller bounds it with the step timeout).
+func (s *Shifter) Apply(ctx context.Context, svc deploy.Service, w deploy.Weights) error {
+	const op = "shifter.Apply"
+	if err := w.Validate(); err != nil {
+		return deploy.Wrap(op, deploy.KindInvalid, err, "refusing to send weights")
+	}
+	if len(svc.Routes) == 0 {
+		return deploy.Errorf(op, deploy.KindInvalid, "service %s has no routes", svc.Name)
+	}
+	tg := TargetGroupWeights(svc, w)
+	if s.OnSend != nil {
+		s.OnSend()
+	}
+	errs := make([]error, len(svc.Routes))
+	var wg sync.WaitGroup
+	for i, r := range svc.Routes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Router.SetWeights(ctx, r, tg); err != nil {
+				errs[i] = deploy.Wrap(op, "", err, "set weights on "+r.String())
+				return
+			}
+			errs[i] = s.verify(ctx, svc, r, w)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verify reads the route back until it carries w.
+func (s *Shifter) verify(ctx context.Context, svc deploy.Service, r deploy.Route, w deploy.Weights) error {
+	const op = "shifter.verify"
+	interval := s.VerifyInterval
+	if interval <= 0 {
+		interval = 50 * time.Millisecond
+	}
+	for {
+		got, err := s.readRoute(ctx, svc, r)
+		if err == nil && got == w {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return deploy.Wrap(op, deploy.KindTimeout, err, "weights on "+r.String()+" not verified")
+			}
+			return deploy.Errorf(op, deploy.KindTimeout, "weights on %s read back as %s, want %s", r, got, w)
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Read returns the weights of every route of svc, in route order.
+func (s *Shifter) Read(ctx context.Context, svc deploy.Service) ([]deploy.RouteWeights, error) {
+	out := make([]deploy.RouteWeights, 0, len(svc.Routes))
+	for _, r := range svc.Routes {
+		w, err := s.readRoute(ctx, svc, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, deploy.RouteWeights{Route: r, Weights: w})
+	}
+	return out, nil
+}
+
+// Live reads every route and returns their common weights; consistent is false when routes disagree.
+func (s *Shifter) Live(ctx context.Context, svc deploy.Service) (w deploy.Weights, consistent bool, routes []deploy.RouteWeights, err error) {
+	routes, err = s.Read(ctx, svc)
+	if err != nil {
+		return deploy.Weights{}, false, nil, err
+	}
+	if len(routes) == 0 {
+		return deploy.Weights{}, false, routes, nil
+	}
+	w = routes[0].Weights
+	for _, rw := range routes[1:] {
+		if rw.Weights != w {
+			return w, false, routes, nil
+		}
+	}
+	return w, true, routes, nil
+}
+
+func (s *Shifter) readRoute(ctx context.Context, svc deploy.Service, r deploy.Route) (deploy.Weights, error) {
+	m, err := s.Router.GetWeights(ctx, r)
+	if err != nil {
+		return deploy.Weights{}, deploy.Wrap("shifter.Read", "", err, "read weights of "+r.String())
+	}
+	blue, okB := m[svc.TargetGroups[deploy.SlotBlue]]
+	green, okG := m[svc.TargetGroups[deploy.SlotGreen]]
+	if !okB && !okG {
+		return deploy.Weights{}, deploy.Errorf("shifter.Read", deploy.KindPrecondition,
+			"%s forwards to neither of %s's target groups", r, svc.Name)
+	}
+	if extra := len(m) - btoi(okB) - btoi(okG); extra > 0 {
+		return deploy.Weights{}, deploy.Errorf("shifter.Read", deploy.KindPrecondition,
+			"%s forwards to %d target group(s) outside %s's blue/green pair", r, extra, svc.Name)
+	}
+	return deploy.Weights{Blue: blue, Green: green}, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Describe renders weights as percentages for logs and events.
+func Describe(w deploy.Weights) string {
+	return fmt.Sprintf("blue %d (%.1f%%) / green %d (%.1f%%)", w.Blue, w.Percent(deploy.SlotBlue), w.Green, w.Percent(deploy.SlotGreen))
+}
