@@ -20,14 +20,16 @@ import (
 
 // Config is the whole daemon configuration.
 type Config struct {
-	Listen       string              `yaml:"listen"`
-	Log          Log                 `yaml:"log"`
-	Store        Store               `yaml:"store"`
-	AWS          AWS                 `yaml:"aws"`
-	PollInterval deploy.Duration     `yaml:"poll_interval"`
-	Auth         Auth                `yaml:"auth"`
-	Defaults     Defaults            `yaml:"defaults"`
-	Services     map[string]*Service `yaml:"services"`
+	Listen       string          `yaml:"listen"`
+	Log          Log             `yaml:"log"`
+	Store        Store           `yaml:"store"`
+	AWS          AWS             `yaml:"aws"`
+	PollInterval deploy.Duration `yaml:"poll_interval"`
+	// Recovery is what a restart does with deployments that had moved traffic: resume (default) or rollback.
+	Recovery string              `yaml:"recovery"`
+	Auth     Auth                `yaml:"auth"`
+	Defaults Defaults            `yaml:"defaults"`
+	Services map[string]*Service `yaml:"services"`
 }
 
 // Log configures the one zap logger.
@@ -158,6 +160,9 @@ func (c *Config) applyDefaults() {
 	if c.AWS.Region == "" {
 		c.AWS.Region = DefaultRegion
 	}
+	if c.Recovery == "" {
+		c.Recovery = "resume"
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = deploy.Duration(DefaultPollInterval)
 	}
@@ -213,6 +218,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PollInterval.D() < 50*time.Millisecond || c.PollInterval.D() > time.Minute {
 		add("poll_interval: %s must be between 50ms and 1m", c.PollInterval)
+	}
+	if c.Recovery != "resume" && c.Recovery != "rollback" {
+		add("recovery: %q must be resume or rollback", c.Recovery)
 	}
 	for k, v := range c.AWS.Endpoints {
 		switch k {

@@ -1,0 +1,121 @@
+package rollback
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+func TestFiringAlarms(t *testing.T) {
+	now := time.Now()
+	states := map[string]deploy.AlarmState{
+		"a": {Name: "a", State: "OK"},
+		"b": {Name: "b", State: "ALARM", Reason: "Threshold Crossed"},
+		"c": {Name: "c", State: "INSUFFICIENT_DATA"},
+	}
+	if _, ok := FiringAlarms([]string{"a", "c", "missing"}, states, now); ok {
+		t.Fatal("OK/INSUFFICIENT_DATA/missing must not trigger")
+	}
+	tr, ok := FiringAlarms([]string{"a", "b"}, states, now)
+	if !ok || tr.Cause != deploy.CauseAlarm || tr.Reason != "alarm b in ALARM" || tr.ObservedAt != now || tr.Detail["alarm.b"] != "Threshold Crossed" {
+		t.Fatalf("%+v", tr)
+	}
+	if m := MissingAlarms([]string{"a", "missing"}, states); len(m) != 1 || m[0] != "missing" {
+		t.Fatalf("missing %v", m)
+	}
+}
+
+func TestHealthTrackerNeedsSustainedStreak(t *testing.T) {
+	h := HealthTracker{Max: 1, After: 3 * time.Second}
+	t0 := time.Unix(1000, 0)
+	bad := []deploy.Target{{ID: "a", State: "unhealthy"}, {ID: "b", State: "unhealthy"}, {ID: "c", State: "healthy"}}
+	one := []deploy.Target{{ID: "a", State: "unhealthy"}, {ID: "b", State: "healthy"}}
+	if _, ok := h.Observe(bad, t0); ok {
+		t.Fatal("first bad poll must not trigger")
+	}
+	if _, ok := h.Observe(bad, t0.Add(2*time.Second)); ok {
+		t.Fatal("streak shorter than After must not trigger")
+	}
+	if _, ok := h.Observe(one, t0.Add(2500*time.Millisecond)); ok {
+		t.Fatal("within tolerance must not trigger")
+	}
+	if _, ok := h.Observe(bad, t0.Add(4*time.Second)); ok {
+		t.Fatal("a healthy poll resets the streak")
+	}
+	tr, ok := h.Observe(bad, t0.Add(7*time.Second))
+	if !ok || tr.Cause != deploy.CauseUnhealthy {
+		t.Fatalf("sustained streak must trigger: %+v", tr)
+	}
+}
+
+func TestECSFailureAndReady(t *testing.T) {
+	svc := deploy.ECSService{TaskDefinition: "td2", DesiredCount: 2, RunningCount: 2,
+		Deployments: []deploy.ECSDeployment{{Status: "PRIMARY", RolloutState: "COMPLETED", TaskDefinition: "td2", DesiredCount: 2, RunningCount: 2}}}
+	if _, failed := ECSFailure(svc, time.Now()); failed {
+		t.Fatal("completed is not failed")
+	}
+	healthy := []deploy.Target{{ID: "1", State: "healthy"}, {ID: "2", State: "healthy"}}
+	if ok, why := Ready(svc, "td2", healthy); !ok {
+		t.Fatal(why)
+	}
+	if ok, _ := Ready(svc, "td2", healthy[:1]); ok {
+		t.Fatal("one healthy target of two is not ready")
+	}
+	if ok, _ := Ready(svc, "td3", healthy); ok {
+		t.Fatal("other task definition is not ready")
+	}
+	svc.Deployments = append(svc.Deployments, deploy.ECSDeployment{Status: "ACTIVE", TaskDefinition: "td1"})
+	if ok, _ := Ready(svc, "td2", healthy); ok {
+		t.Fatal("two ECS deployments is not stable")
+	}
+	svc.Deployments = []deploy.ECSDeployment{{ID: "e1", Status: "PRIMARY", RolloutState: "FAILED", RolloutReason: "circuit breaker"}}
+	tr, failed := ECSFailure(svc, time.Now())
+	if !failed || tr.Cause != deploy.CauseECS || tr.Reason != "ECS deployment failed: circuit breaker" {
+		t.Fatalf("%+v", tr)
+	}
+}
+
+type alarms struct {
+	mu    sync.Mutex
+	calls [][]string
+	state map[string]string
+}
+
+func (a *alarms) AlarmStates(_ context.Context, names []string) (map[string]deploy.AlarmState, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, names)
+	out := map[string]deploy.AlarmState{}
+	for _, n := range names {
+		out[n] = deploy.AlarmState{Name: n, State: a.state[n]}
+	}
+	return out, nil
+}
+
+func TestMonitorPollsAllWatchesInOneCallAndFiresOnlyAffected(t *testing.T) {
+	a := &alarms{state: map[string]string{"shared": "OK", "x": "ALARM", "y": "OK"}}
+	m := NewMonitor(a, time.Hour, nil)
+	var fired []string
+	var mu sync.Mutex
+	m.Watch("d1", []string{"shared", "x"}, func(tr Trigger) { mu.Lock(); fired = append(fired, "d1:"+tr.Reason); mu.Unlock() })
+	m.Watch("d2", []string{"shared", "y"}, func(tr Trigger) { mu.Lock(); fired = append(fired, "d2"); mu.Unlock() })
+	m.Poll(context.Background())
+	if len(a.calls) != 1 || len(a.calls[0]) != 3 {
+		t.Fatalf("want one call with 3 distinct names, got %v", a.calls)
+	}
+	if len(fired) != 1 || fired[0] != "d1:alarm x in ALARM" {
+		t.Fatalf("fired %v", fired)
+	}
+	if st := m.States([]string{"x"}); st["x"].State != "ALARM" {
+		t.Fatalf("states %v", st)
+	}
+	m.Unwatch("d1")
+	m.Unwatch("d2")
+	m.Poll(context.Background())
+	if len(a.calls) != 1 {
+		t.Fatal("no watches must mean no calls")
+	}
+}
