@@ -20,7 +20,7 @@ func TestFiringAlarms(t *testing.T) {
 		t.Fatal("OK/INSUFFICIENT_DATA/missing must not trigger")
 	}
 	tr, ok := FiringAlarms([]string{"a", "b"}, states, now)
-	if !ok || tr.Cause != deploy.CauseAlarm || tr.Reason != "alarm b in ALARM" || tr.ObservedAt != now || tr.Detail["alarm.b"] != "Threshold Crossed" {
+	if !ok || tr.Cause != deploy.CauseAlarm || tr.Reason != "alarm b in ALARM" || tr.ObservedAt != now || tr.Detail["alarm:b"] != "ALARM" || tr.Detail["alarm_reason:b"] != "Threshold Crossed" {
 		t.Fatalf("%+v", tr)
 	}
 	if m := MissingAlarms([]string{"a", "missing"}, states); len(m) != 1 || m[0] != "missing" {

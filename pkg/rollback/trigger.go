@@ -27,7 +27,8 @@ func FiringAlarms(names []string, states map[string]deploy.AlarmState, now time.
 	for _, n := range names {
 		if st, ok := states[n]; ok && st.Firing() {
 			firing = append(firing, n)
-			detail["alarm."+n] = st.Reason
+			detail["alarm:"+n] = st.State
+			detail["alarm_reason:"+n] = st.Reason
 		}
 	}
 	if len(firing) == 0 {

@@ -1,0 +1,96 @@
+package cli
+
+// This file is the seam between `switchyard serve` and the packages that do the work (controller,
+// store, AWS adapters). serve.go only relies on Daemon and buildDaemon.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/switchyard/switchyard/pkg/api"
+	"github.com/switchyard/switchyard/pkg/awsclient"
+	"github.com/switchyard/switchyard/pkg/config"
+	"github.com/switchyard/switchyard/pkg/controller"
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/dynamo"
+	"github.com/switchyard/switchyard/pkg/metrics"
+	"github.com/switchyard/switchyard/pkg/sqlite"
+)
+
+// Daemon is what serve runs: the controller behind the API plus its lifecycle.
+type Daemon interface {
+	api.Controller
+	// Start begins recovery of unfinished deployments and the control loops, and returns promptly;
+	// the loops run until ctx is cancelled. serve calls it once, after the listener is bound.
+	Start(ctx context.Context) error
+	// Ready reports whether requests can be served (store open, recovery done); it backs /readyz.
+	Ready(ctx context.Context) error
+}
+
+// daemon adds readiness to the controller.
+type daemon struct {
+	*controller.Controller
+	store   deploy.Store
+	started bool
+}
+
+func (d *daemon) Start(ctx context.Context) error {
+	if err := d.Controller.Start(ctx); err != nil {
+		return err
+	}
+	d.started = true
+	return nil
+}
+
+func (d *daemon) Ready(ctx context.Context) error {
+	if !d.started {
+		return errors.New("recovery not finished")
+	}
+	// A cheap read proves the store answers.
+	_, err := d.store.ListDeployments(ctx, deploy.ListFilter{Limit: 1})
+	return err
+}
+
+// buildDaemon opens the store, builds the AWS clients and the controller from cfg. The returned close
+// function is called once at shutdown after the Start context has been cancelled: it waits for the
+// control loops to persist their state and then closes the store.
+var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger, m *metrics.Metrics) (Daemon, func() error, error) {
+	clients, err := awsclient.New(ctx, cfg.AWS, m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("aws clients: %w", err)
+	}
+	var store deploy.Store
+	switch cfg.Store.Driver {
+	case "sqlite":
+		s, err := sqlite.Open(cfg.Store.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		store = s
+	case "dynamodb":
+		if err := dynamo.EnsureTable(ctx, clients.DynamoDB, cfg.Store.Table); err != nil {
+			return nil, nil, fmt.Errorf("dynamodb store: %w", err)
+		}
+		store = dynamo.New(clients.DynamoDB, cfg.Store.Table)
+	default:
+		return nil, nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
+	}
+	ctl, err := controller.New(controller.Options{
+		Store: store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images,
+		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
+		Log: log, Metrics: m,
+	})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	d := &daemon{Controller: ctl, store: store}
+	closeFn := func() error {
+		ctl.Wait()
+		return store.Close()
+	}
+	return d, closeFn, nil
+}

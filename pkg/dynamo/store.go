@@ -1,0 +1,558 @@
+// Package dynamo is a deploy.Store on one DynamoDB table, for several switchyard daemons sharing state.
+//
+// Table layout (single table, string keys pk/sk):
+//
+//	pk=DEPLOYMENT#<id>  sk=DEPLOYMENT        the deployment: data (JSON), version, state, active, service,
+//	                                         created_at; gsi1pk=DEPLOYMENTS and gsi2pk=SERVICE#<service>,
+//	                                         both with sk <created_at>#<id>, for listing newest first
+//	pk=DEPLOYMENT#<id>  sk=EVENT#<seq:020d>  one audit event
+//	pk=SERVICE#<name>   sk=ACTIVE            the service's deployment lock: deployment_id of the holder
+//	pk=COUNTER          sk=EVENTS            the event sequence (atomic ADD)
+//
+// The lock item is written in the same TransactWriteItems as the deployment, so "at most one active
+// deployment per service" holds across daemons; updates are conditional on the stored version.
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// Client is the part of the DynamoDB API the store uses; *dynamodb.Client implements it.
+type Client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// TableClient adds what EnsureTable needs.
+type TableClient interface {
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// Index names.
+const (
+	IndexAll     = "gsi1" // every deployment, newest first
+	IndexService = "gsi2" // one service's deployments, newest first
+)
+
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+	skDeployment     = "DEPLOYMENT"
+	skLock           = "ACTIVE"
+	pkAll            = "DEPLOYMENTS"
+	eventPrefix      = "EVENT#"
+)
+
+// Store implements deploy.Store on a DynamoDB table.
+type Store struct {
+	c     Client
+	table string
+}
+
+var _ deploy.Store = (*Store)(nil)
+
+// New returns a store on an existing table (see EnsureTable).
+func New(c Client, table string) *Store { return &Store{c: c, table: table} }
+
+// Close does nothing: the client belongs to the caller.
+func (s *Store) Close() error { return nil }
+
+// EnsureTable creates the table with its two indexes (on-demand billing) unless it exists, and waits
+// until it is ACTIVE.
+func EnsureTable(ctx context.Context, c TableClient, table string) error {
+	const op = "dynamo.EnsureTable"
+	str := func(names ...string) []types.AttributeDefinition {
+		var out []types.AttributeDefinition
+		for _, n := range names {
+			out = append(out, types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS})
+		}
+		return out
+	}
+	keys := func(h, r string) []types.KeySchemaElement {
+		return []types.KeySchemaElement{
+			{AttributeName: aws.String(h), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(r), KeyType: types.KeyTypeRange},
+		}
+	}
+	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: str("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"),
+		KeySchema:            keys("pk", "sk"),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{IndexName: aws.String(IndexAll), KeySchema: keys("gsi1pk", "gsi1sk"), Projection: all},
+			{IndexName: aws.String(IndexService), KeySchema: keys("gsi2pk", "gsi2sk"), Projection: all},
+		},
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return deploy.Wrap(op, deploy.KindUnavailable, err, "create table "+table)
+	}
+	for {
+		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err != nil {
+			return deploy.Wrap(op, deploy.KindUnavailable, err, "describe table "+table)
+		}
+		if out.Table != nil && out.Table.TableStatus == types.TableStatusActive {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return deploy.Wrap(op, deploy.KindTimeout, ctx.Err(), "table "+table+" not active")
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// CreateDeployment stores d with Version 1 and, when d is active, takes its service's lock in the same
+// transaction. A held lock is KindConflict with ActiveID; an existing id is KindConflict.
+func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	const op = "dynamo.CreateDeployment"
+	if err := validate(op, d); err != nil {
+		return err
+	}
+	item, err := deploymentItem(op, d, 1)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}}
+	if d.State.Active() {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName:           &s.table,
+			Item:                lockItem(d),
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}})
+	}
+	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := cancelled(err); failed != nil {
+		switch {
+		case failed[0]:
+			return deploy.Errorf(op, deploy.KindConflict, "deployment %s already exists", d.ID)
+		case len(failed) > 1 && failed[1]:
+			return s.lockConflict(ctx, op, d)
+		}
+	}
+	if err != nil {
+		return awsErr(op, err, "create deployment "+d.ID)
+	}
+	d.Version = 1
+	return nil
+}
+
+// UpdateDeployment stores d if d.Version is the stored version. An active d keeps (or takes) its
+// service's lock in the same transaction; a terminal d releases it if it holds it.
+func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	const op = "dynamo.UpdateDeployment"
+	if err := validate(op, d); err != nil {
+		return err
+	}
+	next := d.Version + 1
+	item, err := deploymentItem(op, d, next)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(d.Version)},
+	}}}
+	mine := map[string]types.AttributeValue{":id": str(d.ID)}
+	if d.State.Active() {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: lockItem(d),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR deployment_id = :id"),
+			ExpressionAttributeValues: mine,
+		}})
+	} else {
+		// Release the lock only if this deployment holds it. A transaction cannot express "delete if
+		// mine, else leave it", so read first: only the holder ever deletes the lock, so a lock seen as
+		// ours stays ours until this write.
+		holder, err := s.lockHolder(ctx, d.Service)
+		if err != nil {
+			return awsErr(op, err, "read lock of service "+d.Service)
+		}
+		if holder == d.ID {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.table, Key: key("SERVICE#"+d.Service, skLock),
+				ConditionExpression:       aws.String("deployment_id = :id"),
+				ExpressionAttributeValues: mine,
+			}})
+		}
+	}
+	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := cancelled(err); failed != nil {
+		switch {
+		case failed[0]:
+			stored, gerr := s.GetDeployment(ctx, d.ID)
+			if gerr != nil {
+				return deploy.Wrap(op, "", gerr, "update deployment "+d.ID)
+			}
+			return deploy.Errorf(op, deploy.KindConflict,
+				"deployment %s was changed concurrently: version %d is stale, stored version is %d", d.ID, d.Version, stored.Version)
+		case len(failed) > 1 && failed[1] && d.State.Active():
+			return s.lockConflict(ctx, op, d)
+		}
+	}
+	if err != nil {
+		return awsErr(op, err, "update deployment "+d.ID)
+	}
+	d.Version = next
+	return nil
+}
+
+// GetDeployment reads a deployment with a strongly consistent read.
+func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deployment, error) {
+	const op = "dynamo.GetDeployment"
+	out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key("DEPLOYMENT#"+id, skDeployment), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, awsErr(op, err, "read deployment "+id)
+	}
+	if out.Item == nil {
+		return nil, deploy.Errorf(op, deploy.KindNotFound, "deployment %s not found", id)
+	}
+	return decodeDeployment(op, out.Item)
+}
+
+// ListDeployments returns deployments newest first (created_at, then id, descending). It reads a global
+// secondary index, which DynamoDB keeps eventually consistent: a deployment created a moment ago may
+// be missing.
+func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
+	const op = "dynamo.ListDeployments"
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		return nil, deploy.Errorf(op, deploy.KindInvalid, "limit must not be negative, got %d", limit)
+	case limit == 0:
+		limit = defaultListLimit
+	case limit > maxListLimit:
+		limit = maxListLimit
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(IndexAll),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pkAll)},
+		ScanIndexForward:          aws.Bool(false),
+	}
+	if f.Service != "" {
+		in.IndexName = aws.String(IndexService)
+		in.KeyConditionExpression = aws.String("gsi2pk = :pk")
+		in.ExpressionAttributeValues[":pk"] = str("SERVICE#" + f.Service)
+	}
+	if f.ActiveOnly {
+		in.FilterExpression = aws.String("active = :t")
+		in.ExpressionAttributeValues[":t"] = &types.AttributeValueMemberBOOL{Value: true}
+	} else {
+		in.Limit = aws.Int32(int32(limit))
+	}
+	out := make([]*deploy.Deployment, 0)
+	for len(out) < limit {
+		page, err := s.c.Query(ctx, in)
+		if err != nil {
+			return nil, awsErr(op, err, "list deployments")
+		}
+		for _, it := range page.Items {
+			d, err := decodeDeployment(op, it)
+			if err != nil {
+				return nil, err
+			}
+			if out = append(out, d); len(out) == limit {
+				break
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+	return out, nil
+}
+
+// AppendEvent takes the next sequence number from the store-wide counter and stores e under it. A
+// failed write leaves a gap in the sequence, never a duplicate.
+func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
+	const op = "dynamo.AppendEvent"
+	switch {
+	case e == nil:
+		return deploy.Errorf(op, deploy.KindInvalid, "event is nil")
+	case e.DeploymentID == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "event %q has no deployment id", e.Action)
+	case e.Action == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "event of deployment %s has no action", e.DeploymentID)
+	}
+	out, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key("COUNTER", "EVENTS"),
+		UpdateExpression:          aws.String("ADD seq :one"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return awsErr(op, err, "take event sequence number")
+	}
+	seq, err := numAttr(out.Attributes, "seq")
+	if err != nil {
+		return deploy.Wrap(op, deploy.KindInternal, err, "read event sequence number")
+	}
+	item := key("DEPLOYMENT#"+e.DeploymentID, eventSK(seq))
+	item["seq"] = num(seq)
+	item["deployment_id"] = str(e.DeploymentID)
+	item["service"] = str(e.Service)
+	item["time"] = str(formatTime(e.Time))
+	item["actor"] = str(e.Actor)
+	item["action"] = str(e.Action)
+	item["state"] = str(string(e.State))
+	item["reason"] = str(e.Reason)
+	if len(e.Detail) > 0 {
+		m := make(map[string]types.AttributeValue, len(e.Detail))
+		for k, v := range e.Detail {
+			m[k] = str(v)
+		}
+		item["detail"] = &types.AttributeValueMemberM{Value: m}
+	}
+	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}); err != nil {
+		return awsErr(op, err, "append event to deployment "+e.DeploymentID)
+	}
+	e.Seq = seq
+	return nil
+}
+
+// Events returns a deployment's events after afterSeq, oldest first, with strongly consistent reads.
+func (s *Store) Events(ctx context.Context, deploymentID string, afterSeq int64) ([]deploy.Event, error) {
+	const op = "dynamo.Events"
+	if afterSeq < 0 {
+		afterSeq = 0
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		ConsistentRead:         aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :pk AND sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str("DEPLOYMENT#" + deploymentID),
+			":lo": str(eventSK(afterSeq + 1)),
+			":hi": str(eventPrefix + "~"), // '~' sorts after every digit
+		},
+	}
+	out := make([]deploy.Event, 0)
+	for {
+		page, err := s.c.Query(ctx, in)
+		if err != nil {
+			return nil, awsErr(op, err, "read events of deployment "+deploymentID)
+		}
+		for _, it := range page.Items {
+			e, err := decodeEvent(it)
+			if err != nil {
+				return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode event")
+			}
+			out = append(out, e)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+func (s *Store) lockHolder(ctx context.Context, service string) (string, error) {
+	out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key("SERVICE#"+service, skLock), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || out.Item == nil {
+		return "", err
+	}
+	v, _ := out.Item["deployment_id"].(*types.AttributeValueMemberS)
+	if v == nil {
+		return "", nil
+	}
+	return v.Value, nil
+}
+
+func (s *Store) lockConflict(ctx context.Context, op string, d *deploy.Deployment) error {
+	active, err := s.lockHolder(ctx, d.Service)
+	if err != nil {
+		return awsErr(op, err, "read lock of service "+d.Service)
+	}
+	return &deploy.Error{Op: op, Kind: deploy.KindConflict, ActiveID: active,
+		Message: "service " + d.Service + " already has an active deployment " + active}
+}
+
+func validate(op string, d *deploy.Deployment) error {
+	switch {
+	case d == nil:
+		return deploy.Errorf(op, deploy.KindInvalid, "deployment is nil")
+	case d.ID == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "deployment id is empty")
+	case d.Service == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no service", d.ID)
+	case d.State == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no state", d.ID)
+	}
+	return nil
+}
+
+// cancelled returns, for a cancelled transaction, which of its items failed their condition; nil for
+// any other outcome. DynamoDB reports "None" for items that passed (kumo leaves the code empty).
+func cancelled(err error) []bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) || len(tc.CancellationReasons) == 0 {
+		return nil
+	}
+	out := make([]bool, len(tc.CancellationReasons))
+	hit := false
+	for i, r := range tc.CancellationReasons {
+		out[i] = aws.ToString(r.Code) == "ConditionalCheckFailed"
+		hit = hit || out[i]
+	}
+	if !hit {
+		return nil
+	}
+	return out
+}
+
+// awsErr wraps a DynamoDB failure; throttling, transaction conflicts and network errors are all
+// "unavailable" (retryable).
+func awsErr(op string, err error, msg string) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return deploy.Wrap(op, deploy.KindTimeout, err, msg)
+	}
+	var rnf *types.ResourceNotFoundException
+	if errors.As(err, &rnf) {
+		return deploy.Wrap(op, deploy.KindUnavailable, err, msg+" (table missing? run EnsureTable)")
+	}
+	return deploy.Wrap(op, deploy.KindUnavailable, err, msg)
+}
+
+// tsFormat has a fixed nine-digit fraction so that created_at sorts correctly as a string.
+const tsFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(tsFormat) }
+
+func eventSK(seq int64) string { return fmt.Sprintf("%s%020d", eventPrefix, seq) }
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str(pk), "sk": str(sk)}
+}
+
+func numAttr(item map[string]types.AttributeValue, name string) (int64, error) {
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("attribute %s missing or not a number", name)
+	}
+	return strconv.ParseInt(v.Value, 10, 64)
+}
+
+func strAttr(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func lockItem(d *deploy.Deployment) map[string]types.AttributeValue {
+	it := key("SERVICE#"+d.Service, skLock)
+	it["deployment_id"] = str(d.ID)
+	return it
+}
+
+// deploymentItem encodes a copy of d with UTC times, Guard dropped (it is never stored) and the given
+// version.
+func deploymentItem(op string, d *deploy.Deployment, version int64) (map[string]types.AttributeValue, error) {
+	c := *d
+	c.Version = version
+	c.Guard = nil
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	c.StepStartedAt, c.ShiftedAt, c.FinishedAt = utcPtr(c.StepStartedAt), utcPtr(c.ShiftedAt), utcPtr(c.FinishedAt)
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, deploy.Wrap(op, deploy.KindInternal, err, "encode deployment "+d.ID)
+	}
+	sortKey := formatTime(d.CreatedAt) + "#" + d.ID
+	it := key("DEPLOYMENT#"+d.ID, skDeployment)
+	it["id"] = str(d.ID)
+	it["service"] = str(d.Service)
+	it["state"] = str(string(d.State))
+	it["active"] = &types.AttributeValueMemberBOOL{Value: d.State.Active()}
+	it["created_at"] = str(formatTime(d.CreatedAt))
+	it["version"] = num(version)
+	it["data"] = str(string(b))
+	it["gsi1pk"], it["gsi1sk"] = str(pkAll), str(sortKey)
+	it["gsi2pk"], it["gsi2sk"] = str("SERVICE#"+d.Service), str(sortKey)
+	return it, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func decodeDeployment(op string, item map[string]types.AttributeValue) (*deploy.Deployment, error) {
+	var d deploy.Deployment
+	if err := json.Unmarshal([]byte(strAttr(item, "data")), &d); err != nil {
+		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment")
+	}
+	v, err := numAttr(item, "version")
+	if err != nil {
+		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment "+d.ID)
+	}
+	d.Version = v // the attribute is authoritative
+	return &d, nil
+}
+
+func decodeEvent(item map[string]types.AttributeValue) (deploy.Event, error) {
+	seq, err := numAttr(item, "seq")
+	if err != nil {
+		return deploy.Event{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, strAttr(item, "time"))
+	if err != nil {
+		return deploy.Event{}, err
+	}
+	e := deploy.Event{
+		Seq: seq, DeploymentID: strAttr(item, "deployment_id"), Service: strAttr(item, "service"), Time: t.UTC(),
+		Actor: strAttr(item, "actor"), Action: strAttr(item, "action"), State: deploy.State(strAttr(item, "state")),
+		Reason: strAttr(item, "reason"),
+	}
+	if m, ok := item["detail"].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
+		e.Detail = make(map[string]string, len(m.Value))
+		for k, v := range m.Value {
+			s, ok := v.(*types.AttributeValueMemberS)
+			if !ok {
+				return deploy.Event{}, fmt.Errorf("detail %s is not a string", k)
+			}
+			e.Detail[k] = s.Value
+		}
+	}
+	return e, nil
+}

@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// AppendEvent stores e and sets e.Seq, which increases across the whole store and is never reused.
+func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
+	const op = "sqlite.AppendEvent"
+	switch {
+	case e == nil:
+		return deploy.Errorf(op, deploy.KindInvalid, "event is nil")
+	case e.DeploymentID == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "event %q has no deployment id", e.Action)
+	case e.Action == "":
+		return deploy.Errorf(op, deploy.KindInvalid, "event of deployment %s has no action", e.DeploymentID)
+	}
+	var detail sql.NullString
+	if len(e.Detail) > 0 {
+		b, err := json.Marshal(e.Detail)
+		if err != nil {
+			return deploy.Wrap(op, deploy.KindInternal, err, "encode event detail")
+		}
+		detail = sql.NullString{String: string(b), Valid: true}
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO events (deployment_id, service, time, actor, action, state, reason, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.DeploymentID, e.Service, formatTime(e.Time), e.Actor, e.Action, string(e.State), e.Reason, detail)
+	if err != nil {
+		return dbErr(op, err, "append event to deployment "+e.DeploymentID)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return dbErr(op, err, "read event seq")
+	}
+	e.Seq = seq
+	return nil
+}
+
+// Events returns the events of deploymentID with Seq > afterSeq, oldest first. An unknown deployment
+// has no events (an empty slice, not an error).
+func (s *Store) Events(ctx context.Context, deploymentID string, afterSeq int64) ([]deploy.Event, error) {
+	const op = "sqlite.Events"
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, deployment_id, service, time, actor, action, state, reason, detail
+FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq`, deploymentID, afterSeq)
+	if err != nil {
+		return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+	}
+	defer rows.Close()
+	out := make([]deploy.Event, 0)
+	for rows.Next() {
+		var (
+			e      deploy.Event
+			ts     string
+			state  string
+			detail sql.NullString
+		)
+		if err := rows.Scan(&e.Seq, &e.DeploymentID, &e.Service, &ts, &e.Actor, &e.Action, &state, &e.Reason, &detail); err != nil {
+			return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+		}
+		if e.Time, err = parseTime(ts); err != nil {
+			return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode event time")
+		}
+		e.State = deploy.State(state)
+		if detail.Valid {
+			if err := json.Unmarshal([]byte(detail.String), &e.Detail); err != nil {
+				return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode event detail")
+			}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+	}
+	return out, nil
+}
