@@ -7,6 +7,7 @@ package demostack
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 
@@ -119,7 +120,9 @@ func Create(ctx context.Context, cfg aws.Config, name string, tags ...string) (*
 
 // PushImage records an image manifest for tag in the repository (what `docker push` ends with).
 func PushImage(ctx context.Context, cfg aws.Config, repository, tag string) error {
-	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:%064x"},"layers":[]}`, len(tag)+int(tag[0]))
+	// Each tag gets its own config digest: the emulator keys images by manifest digest, so identical
+	// manifests would replace each other's tags.
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:%x"},"layers":[]}`, sha256.Sum256([]byte(repository+":"+tag)))
 	_, err := ecr.NewFromConfig(cfg).PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(repository),
 		ImageTag: aws.String(tag), ImageManifest: aws.String(manifest)})
 	if err != nil {

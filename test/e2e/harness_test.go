@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/client"
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/demostack"
+	"github.com/switchyard/switchyard/test/emulator"
+)
+
+var binary string // the switchyard binary under test, built once
+
+const (
+	adminToken = "e2e-admin-token-0123456789"
+	roToken    = "e2e-readonly-token-0123456789"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Setenv("AWS_ACCESS_KEY_ID", "test")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	dir, err := os.MkdirTemp("", "switchyard-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	root, err := emulator.ModuleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "switchyard")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/switchyard")
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build switchyard:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	emulator.StopShared()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemon is a switchyard serve process.
+type daemon struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	url    string
+	log    string
+	cfg    string
+	exited chan struct{}
+}
+
+// env is a world plus a daemon configured for it.
+type env struct {
+	t     *testing.T
+	w     *demostack.World
+	d     *daemon
+	c     *client.Client
+	ro    *client.Client
+	db    string
+	cfg   string
+	ctx   context.Context
+	name  string
+}
+
+// newEnv creates a world called name (its own ALB, alarms, ECR repository and ECS stand-in) and starts a
+// daemon for it with poll interval poll and the service strategy YAML.
+func newEnv(t *testing.T, name string, poll time.Duration, strategyYAML string) *env {
+	t.Helper()
+	k := emulator.Shared(t)
+	ctx := emulator.Context(t, 3*time.Minute)
+	w, err := demostack.NewWorld(ctx, k.URL, name, 50*time.Millisecond, "v2", "v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	dir := t.TempDir()
+	e := &env{t: t, w: w, db: filepath.Join(dir, "switchyard.db"), cfg: filepath.Join(dir, "switchyard.yaml"), ctx: ctx, name: name}
+	port, err := emulator.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := fmt.Sprintf("127.0.0.1:%d", port)
+	yaml := w.ConfigYAML(listen, e.db, poll, []demostack.Token{{Name: "e2e-admin", Value: adminToken}, {Name: "e2e-oncall", Value: roToken, ReadOnly: true}}, strategyYAML)
+	if err := os.WriteFile(e.cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.d = e.start()
+	if e.c, err = client.New(e.d.url, adminToken, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e.ro, err = client.New(e.d.url, roToken, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// start launches `switchyard serve` and waits for /readyz.
+func (e *env) start() *daemon {
+	e.t.Helper()
+	b, _ := os.ReadFile(e.cfg)
+	listen := strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "listen: ")
+	logf, err := os.CreateTemp(e.t.TempDir(), "daemon-*.log")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "serve", "--config", e.cfg)
+	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	d := &daemon{t: e.t, cmd: cmd, url: "http://" + listen, log: logf.Name(), cfg: e.cfg, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(d.exited) }()
+	e.t.Cleanup(func() {
+		d.kill()
+		if e.t.Failed() {
+			out, _ := os.ReadFile(d.log)
+			e.t.Logf("daemon log (%s):\n%s", d.log, tail(string(out), 60))
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			out, _ := os.ReadFile(d.log)
+			e.t.Fatalf("daemon exited during start-up:\n%s", out)
+		default:
+		}
+		resp, err := http.Get(d.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return d
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatal("daemon not ready within 30s")
+	return nil
+}
+
+// kill sends SIGKILL: no shutdown path runs, exactly like a crash.
+func (d *daemon) kill() {
+	if d.cmd.Process != nil {
+		_ = d.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-d.exited
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// weights reads both routes straight from the emulator (not through switchyard).
+func (e *env) weights() (listener, rule deploy.Weights) {
+	e.t.Helper()
+	l, r, err := e.w.Stack.Weights(e.ctx, e.w.AWS)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return deploy.Weights{Blue: int(l[0]), Green: int(l[1])}, deploy.Weights{Blue: int(r[0]), Green: int(r[1])}
+}
+
+func (e *env) assertWeights(want deploy.Weights) {
+	e.t.Helper()
+	l, r := e.weights()
+	if l != want || r != want {
+		e.t.Fatalf("ALB weights listener %s rule %s, want %s on both", l, r, want)
+	}
+}
+
+// waitFor polls the deployment through the API until cond holds.
+func (e *env) waitFor(id, what string, timeout time.Duration, cond func(*deploy.Deployment) bool) *deploy.Deployment {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last *deploy.Deployment
+	for time.Now().Before(deadline) {
+		d, err := e.c.Deployment(e.ctx, id)
+		if err == nil {
+			last = d
+			if cond(d) {
+				return d
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	e.t.Fatalf("timed out waiting for %s; last: %+v", what, last)
+	return nil
+}
+
+func (e *env) waitState(id string, s deploy.State, timeout time.Duration) *deploy.Deployment {
+	e.t.Helper()
+	return e.waitFor(id, string(s), timeout, func(d *deploy.Deployment) bool { return d.State == s })
+}
+
+func (e *env) deploy(tag string, s *deploy.Strategy) *deploy.Deployment {
+	e.t.Helper()
+	d, err := e.c.CreateDeployment(e.ctx, e.name, tag, client.DeployOptions{Strategy: s, Reason: "e2e"})
+	if err != nil {
+		e.t.Fatalf("deploy %s: %v", tag, err)
+	}
+	return d
+}
+
+func (e *env) actions(id string) []string {
+	e.t.Helper()
+	evs, err := e.c.Events(e.ctx, id, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Actor + ":" + ev.Action
+	}
+	return out
+}
+
+func steps(pairs ...any) *deploy.Strategy {
+	s := &deploy.Strategy{Type: deploy.StrategySteps}
+	for i := 0; i < len(pairs); i += 2 {
+		s.Steps = append(s.Steps, deploy.Step{Percent: float64(pairs[i].(int)), Bake: deploy.Duration(pairs[i+1].(time.Duration))})
+	}
+	return s
+}

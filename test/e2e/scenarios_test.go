@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/client"
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/demostack"
+)
+
+const poll = 100 * time.Millisecond
+
+func TestCanaryToFullTraffic(t *testing.T) {
+	e := newEnv(t, "canary", poll, "")
+	d := e.deploy("v2", &deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(time.Second)})
+	if d.From != deploy.SlotBlue || d.To != deploy.SlotGreen {
+		t.Fatalf("from %s to %s", d.From, d.To)
+	}
+	// The canary step is visible on the ALB itself, on the listener and on the path rule.
+	e.waitFor(d.ID, "canary verified", 20*time.Second, func(d *deploy.Deployment) bool {
+		return d.State == deploy.StateShifting && d.Weights.Green == 100
+	})
+	e.assertWeights(deploy.Weights{Blue: 899, Green: 100})
+	done := e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
+	green, _ := e.w.ECS.Service(e.w.Stack.GreenService)
+	blue, _ := e.w.ECS.Service(e.w.Stack.BlueService)
+	if green.TaskDefinition != done.TaskDef || green.RunningCount != demostack.LiveCount {
+		t.Fatalf("green runs %s with %d tasks; want %s with %d", green.TaskDefinition, green.RunningCount, done.TaskDef, demostack.LiveCount)
+	}
+	if blue.DesiredCount != 0 {
+		t.Fatalf("blue still has %d desired tasks after success", blue.DesiredCount)
+	}
+	if done.PreviousTaskDef == "" || done.PreviousTaskDef == done.TaskDef {
+		t.Fatalf("previous task definition not recorded: %q", done.PreviousTaskDef)
+	}
+	acts := e.actions(d.ID)
+	for _, want := range []string{"e2e-admin:create", "controller:taskdef.registered", "controller:ready", "controller:weights.verified", "controller:shifted", "controller:succeeded"} {
+		if !slices.Contains(acts, want) {
+			t.Errorf("audit trail lacks %s: %v", want, acts)
+		}
+	}
+	svcs, err := e.c.Services(e.ctx)
+	if err != nil || len(svcs) != 1 || svcs[0].LiveSlot != deploy.SlotGreen {
+		t.Fatalf("services: %+v %v", svcs, err)
+	}
+}
+
+func TestAlarmMidShiftRollsBack(t *testing.T) {
+	e := newEnv(t, "alarm", poll, "")
+	d := e.deploy("v2", steps(25, time.Minute, 100, time.Duration(0)))
+	e.waitFor(d.ID, "25% verified", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 250 })
+	e.assertWeights(deploy.Weights{Blue: 749, Green: 250})
+	if err := demostack.SetAlarm(e.ctx, e.w.AWS, e.w.Stack.GreenAlarm, "ALARM"); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitState(d.ID, deploy.StateRolledBack, 20*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	if done.Cause != deploy.CauseAlarm || !strings.Contains(done.Reason, e.w.Stack.GreenAlarm) {
+		t.Fatalf("cause %q reason %q", done.Cause, done.Reason)
+	}
+	green, _ := e.w.ECS.Service(e.w.Stack.GreenService)
+	if green.DesiredCount != 0 {
+		t.Fatalf("green not scaled down: %+v", green)
+	}
+	if acts := e.actions(d.ID); !slices.Contains(acts, "controller:rollback") || !slices.Contains(acts, "controller:rollback.traffic_restored") {
+		t.Fatalf("audit trail: %v", acts)
+	}
+}
+
+func TestAbort(t *testing.T) {
+	e := newEnv(t, "abort", poll, "")
+	d := e.deploy("v2", steps(10, time.Minute, 100, time.Duration(0)))
+	e.waitFor(d.ID, "canary", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
+	a, err := e.c.Abort(e.ctx, d.ID, "trader reports stale quotes")
+	if err != nil || a.State != deploy.StateRollingBack {
+		t.Fatalf("abort: %v %+v", err, a)
+	}
+	done := e.waitState(d.ID, deploy.StateRolledBack, 20*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	if done.Cause != deploy.CauseAbort || done.Reason != "aborted by e2e-admin: trader reports stale quotes" {
+		t.Fatalf("cause %q reason %q", done.Cause, done.Reason)
+	}
+}
+
+func TestPauseResumePromote(t *testing.T) {
+	e := newEnv(t, "pause", poll, "")
+	d := e.deploy("v2", &deploy.Strategy{Type: deploy.StrategyLinear, LinearSteps: 4, Bake: deploy.Duration(500 * time.Millisecond)})
+	e.waitFor(d.ID, "first step", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 250 })
+	p, err := e.c.Pause(e.ctx, d.ID, "hold for the open")
+	if err != nil || p.State != deploy.StatePaused {
+		t.Fatalf("pause: %v %+v", err, p)
+	}
+	held := p.Weights
+	time.Sleep(1500 * time.Millisecond) // three bakes' worth: a paused deployment must not advance
+	if now, _ := e.c.Deployment(e.ctx, d.ID); now.State != deploy.StatePaused || now.Weights != held {
+		t.Fatalf("paused deployment moved: %+v", now)
+	}
+	l, _ := e.weights()
+	if l != held {
+		t.Fatalf("ALB moved while paused: %s, held %s", l, held)
+	}
+	if _, err := e.c.Resume(e.ctx, d.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(d.ID, "next step after resume", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green > held.Green })
+	if _, err := e.c.Promote(e.ctx, d.ID, "metrics clean"); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitState(d.ID, deploy.StateSucceeded, 20*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
+	if done.Step != len(done.Steps)-1 {
+		t.Fatalf("promote did not land on the last step: %d/%d", done.Step, len(done.Steps))
+	}
+	acts := e.actions(d.ID)
+	for _, want := range []string{"e2e-admin:pause", "e2e-admin:resume", "e2e-admin:promote"} {
+		if !slices.Contains(acts, want) {
+			t.Errorf("audit trail lacks %s: %v", want, acts)
+		}
+	}
+}
+
+func TestSecondDeploymentConflicts(t *testing.T) {
+	e := newEnv(t, "conflict", poll, "")
+	d := e.deploy("v2", steps(10, time.Minute, 100, time.Duration(0)))
+	_, err := e.c.CreateDeployment(e.ctx, e.name, "v3", client.DeployOptions{})
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusConflict || apiErr.ActiveID != d.ID {
+		t.Fatalf("want 409 naming %s, got %v", d.ID, err)
+	}
+}
+
+func TestBadRequestsChangeNothing(t *testing.T) {
+	e := newEnv(t, "badreq", poll, "")
+	bad, err := client.New(e.d.url, "not-a-valid-token-at-all", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		c      *client.Client
+		svc    string
+		tag    string
+		s      *deploy.Strategy
+		status int
+	}{
+		{"unknown service", e.c, "nope", "v2", nil, http.StatusNotFound},
+		{"malformed tag", e.c, e.name, "v2 with spaces", nil, http.StatusBadRequest},
+		{"tag not in ECR", e.c, e.name, "v9", nil, http.StatusNotFound},
+		{"bad token", bad, e.name, "v2", nil, http.StatusUnauthorized},
+		{"read-only token", e.ro, e.name, "v2", nil, http.StatusForbidden},
+		{"decreasing steps", e.c, e.name, "v2", steps(50, time.Second, 20, time.Second, 100, time.Duration(0)), http.StatusBadRequest},
+		{"steps not ending at 100", e.c, e.name, "v2", steps(10, time.Second, 50, time.Second), http.StatusBadRequest},
+		{"unknown strategy", e.c, e.name, "v2", &deploy.Strategy{Type: "big-bang"}, http.StatusBadRequest},
+	}
+	for _, tc := range cases {
+		_, err := tc.c.CreateDeployment(e.ctx, tc.svc, tc.tag, client.DeployOptions{Strategy: tc.s})
+		var apiErr *client.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != tc.status || apiErr.Message == "" {
+			t.Errorf("%s: want %d with a message, got %v", tc.name, tc.status, err)
+		}
+	}
+	if _, err := e.ro.Abort(e.ctx, "00000000-0000-0000-0000-000000000000", ""); !client.IsKind(err, deploy.KindForbidden) {
+		t.Errorf("read-only abort: want forbidden, got %v", err)
+	}
+	if _, err := e.c.Deployment(e.ctx, "00000000-0000-0000-0000-000000000000"); !client.IsKind(err, deploy.KindNotFound) {
+		t.Errorf("unknown deployment: want not_found, got %v", err)
+	}
+	list, err := e.ro.Deployments(e.ctx, e.name, client.ListOptions{})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("bad requests created deployments: %v %v", list, err)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	if n := e.w.ECS.Calls("UpdateService") + e.w.ECS.Calls("RegisterTaskDefinition"); n != 0 {
+		t.Fatalf("bad requests reached ECS %d times", n)
+	}
+}
+
+// TestKillMidShift kills the daemon with SIGKILL at several points of a shift, restarts it, and checks
+// that every deployment finishes (resume policy) and that the ALB never carried a split that the
+// deployment's plan does not explain.
+func TestKillMidShift(t *testing.T) {
+	e := newEnv(t, "sigkill", poll, "")
+	plan := steps(10, 700*time.Millisecond, 30, 700*time.Millisecond, 60, 700*time.Millisecond, 100, time.Duration(0))
+	allowed := map[deploy.Weights]bool{deploy.AllOn(deploy.SlotBlue): true, deploy.AllOn(deploy.SlotGreen): true}
+	for _, s := range plan.Steps {
+		allowed[deploy.Split(deploy.SlotGreen, s.Percent)] = true
+		allowed[deploy.Split(deploy.SlotBlue, s.Percent)] = true
+	}
+	// Watch the ALB independently of the daemon for the whole test.
+	stop := make(chan struct{})
+	violations := make(chan string, 100)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(violations)
+				return
+			default:
+			}
+			l, r, err := e.w.Stack.Weights(e.ctx, e.w.AWS)
+			if err == nil {
+				for _, p := range [][2]int32{l, r} {
+					w := deploy.Weights{Blue: int(p[0]), Green: int(p[1])}
+					if !allowed[w] {
+						violations <- w.String()
+					}
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+
+	tags := []string{"v2", "v3"}
+	killAfter := []time.Duration{900 * time.Millisecond, 1700 * time.Millisecond}
+	for i, tag := range tags {
+		d := e.deploy(tag, plan)
+		e.waitFor(d.ID, "shifting", 20*time.Second, func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting })
+		time.Sleep(killAfter[i])
+		e.d.kill()
+		rec, _ := demostackWeights(e)
+		t.Logf("killed during %s at %s", tag, rec)
+		e.d = e.start()
+		done := e.waitFor(d.ID, "finished after restart", 30*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+		if done.State != deploy.StateSucceeded {
+			t.Fatalf("deployment %s ended %s (%s)", tag, done.State, done.Reason)
+		}
+		e.assertWeights(deploy.AllOn(done.To))
+		if acts := e.actions(d.ID); !slices.Contains(acts, "controller:recover") {
+			t.Fatalf("no recovery recorded: %v", acts)
+		}
+	}
+	close(stop)
+	for v := range violations {
+		t.Errorf("ALB carried an unexplained split: %s", v)
+	}
+}
+
+func demostackWeights(e *env) (string, error) {
+	l, r := e.weights()
+	return "listener " + l.String() + ", rule " + r.String(), nil
+}
+
+func TestECSFailureRollsBackBeforeTraffic(t *testing.T) {
+	e := newEnv(t, "ecsfail", poll, "")
+	e.w.ECS.FailNext(e.w.Stack.GreenService, "ECS deployment circuit breaker: tasks failed to start")
+	d := e.deploy("v2", nil)
+	done := e.waitState(d.ID, deploy.StateRolledBack, 20*time.Second)
+	if done.Cause != deploy.CauseECS || !strings.Contains(done.Reason, "circuit breaker") {
+		t.Fatalf("cause %q reason %q", done.Cause, done.Reason)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	if acts := e.actions(d.ID); slices.Contains(acts, "controller:weights.intent") && !slices.Contains(acts, "controller:rollback") {
+		t.Fatalf("traffic moved to a failed release: %v", acts)
+	}
+}
