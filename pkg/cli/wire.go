@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
 	"github.com/switchyard/switchyard/pkg/metrics"
+	"github.com/switchyard/switchyard/pkg/provision"
 	"github.com/switchyard/switchyard/pkg/sqlite"
 )
 
@@ -78,8 +80,18 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 	default:
 		return nil, nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
 	}
+	var preflight []func(context.Context, deploy.Service) error
+	if g := cfg.DriftGuard; g.Enabled {
+		check, err := driftPreflight(ctx, g)
+		if err != nil {
+			store.Close()
+			return nil, nil, err
+		}
+		preflight = append(preflight, check)
+	}
 	ctl, err := controller.New(controller.Options{
-		Store: store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images,
+		Preflight: preflight,
+		Store:     store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images,
 		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
 		Log: log, Metrics: m,
 	})
@@ -93,4 +105,29 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		return store.Close()
 	}
 	return d, closeFn, nil
+}
+
+// driftPreflight checks the Terraform stack for drift outside the controller's fields before a
+// deployment starts, so that Terraform and the controller never fight over a resource.
+func driftPreflight(ctx context.Context, g config.DriftGuard) (func(context.Context, deploy.Service) error, error) {
+	p, err := provision.New(ctx, provision.Options{Dir: g.Dir, Binary: g.Binary, BackendConfig: g.BackendConfig,
+		LocalBackend: g.BackendConfig == "", VarFiles: g.VarFiles})
+	if err != nil {
+		return nil, fmt.Errorf("drift guard: %w", err)
+	}
+	return func(ctx context.Context, svc deploy.Service) error {
+		rep, err := p.Drift(ctx)
+		if err != nil {
+			return deploy.Wrap("driftguard", deploy.KindUnavailable, err, "drift check failed")
+		}
+		if rep.HasDrift() {
+			names := make([]string, 0, len(rep.Drifted))
+			for _, d := range rep.Drifted {
+				names = append(names, d.Address)
+			}
+			return deploy.Errorf("driftguard", deploy.KindPrecondition,
+				"the Terraform stack drifted outside the controller's fields (%s); reconcile it with `switchyard provision plan` first", strings.Join(names, ", "))
+		}
+		return nil
+	}, nil
 }

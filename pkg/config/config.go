@@ -26,10 +26,13 @@ type Config struct {
 	AWS          AWS             `yaml:"aws"`
 	PollInterval deploy.Duration `yaml:"poll_interval"`
 	// Recovery is what a restart does with deployments that had moved traffic: resume (default) or rollback.
-	Recovery string              `yaml:"recovery"`
-	Auth     Auth                `yaml:"auth"`
-	Defaults Defaults            `yaml:"defaults"`
-	Services map[string]*Service `yaml:"services"`
+	Recovery string `yaml:"recovery"`
+	Auth     Auth   `yaml:"auth"`
+	// DriftGuard runs a refresh-only plan of the Terraform stack before every deployment and refuses to
+	// start one when resources changed outside the fields the controller owns.
+	DriftGuard DriftGuard          `yaml:"drift_guard"`
+	Defaults   Defaults            `yaml:"defaults"`
+	Services   map[string]*Service `yaml:"services"`
 }
 
 // Log configures the one zap logger.
@@ -67,6 +70,15 @@ type Token struct {
 	Value    string `yaml:"value,omitempty"`
 	ValueEnv string `yaml:"value_env,omitempty"`
 	ReadOnly bool   `yaml:"read_only,omitempty"`
+}
+
+// DriftGuard configures the pre-deployment Terraform drift check (see `switchyard provision drift`).
+type DriftGuard struct {
+	Enabled       bool     `yaml:"enabled"`
+	Dir           string   `yaml:"dir"`            // stack directory
+	BackendConfig string   `yaml:"backend_config"` // S3 + DynamoDB backend config file; empty: local state
+	VarFiles      []string `yaml:"var_files"`
+	Binary        string   `yaml:"binary"` // tofu or terraform; empty: found on PATH
 }
 
 // Defaults apply to every service that does not set its own.
@@ -221,6 +233,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Recovery != "resume" && c.Recovery != "rollback" {
 		add("recovery: %q must be resume or rollback", c.Recovery)
+	}
+	if c.DriftGuard.Enabled && c.DriftGuard.Dir == "" {
+		add("drift_guard.dir: required when drift_guard.enabled is true")
 	}
 	for k, v := range c.AWS.Endpoints {
 		switch k {

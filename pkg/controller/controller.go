@@ -176,7 +176,7 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 	}
 	for _, check := range c.o.Preflight {
 		if err := check(ctx, svc); err != nil {
-			return nil, deploy.Wrap(op, deploy.KindPrecondition, err, "preflight check failed")
+			return nil, deploy.Wrap(op, "", err, "preflight check failed")
 		}
 	}
 	now := c.o.Now().UTC()

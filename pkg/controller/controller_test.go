@@ -452,3 +452,20 @@ func TestStoreFailureBlocksSideEffects(t *testing.T) {
 		t.Fatalf("side effects ran without a stored transition: %v %v (deployment %s)", e.ecs.updates, e.router.sets, d.ID)
 	}
 }
+
+func TestPreflightRefusalChangesNothing(t *testing.T) {
+	calls := 0
+	e := newEnv(t, nil, nil, nil, nil, func(o *Options) {
+		o.Preflight = append(o.Preflight, func(ctx context.Context, svc deploy.Service) error {
+			calls++
+			return deploy.Errorf("driftguard", deploy.KindPrecondition, "stack drifted: module.alb.aws_lb.this")
+		})
+	})
+	_, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: "v2"})
+	if deploy.KindOf(err) != deploy.KindPrecondition || calls != 1 {
+		t.Fatalf("want precondition from the preflight, got %v (calls %d)", err, calls)
+	}
+	if all, _ := e.store.ListDeployments(context.Background(), deploy.ListFilter{}); len(all) != 0 || len(e.ecs.updates) != 0 {
+		t.Fatalf("a refused deployment changed state")
+	}
+}

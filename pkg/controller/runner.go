@@ -29,6 +29,12 @@ type command struct {
 	reply chan cmdResult
 }
 
+type deferredEvent struct {
+	actor, action, reason string
+	state                 deploy.State
+	detail                map[string]string
+}
+
 type cmdResult struct {
 	d   *deploy.Deployment
 	err error
@@ -48,6 +54,11 @@ type runner struct {
 	trig chan rollback.Trigger
 	cmds chan command
 	done chan struct{}
+
+	// deferred holds audit events whose writes would otherwise sit between a rollback decision and the
+	// weight change it announces; they are written right after the change is sent.
+	deferring bool
+	deferred  []deferredEvent
 
 	health  rollback.HealthTracker
 	pending *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
@@ -133,9 +144,25 @@ func (r *runner) save(ctx context.Context, actor, action, reason string, detail 
 		backoff = min(2*backoff, 2*time.Second)
 	}
 	if action != "" {
-		r.c.event(ctx, r.d, actor, action, reason, detail)
+		if r.deferring {
+			r.deferred = append(r.deferred, deferredEvent{actor, action, reason, r.d.State, detail})
+		} else {
+			r.c.event(ctx, r.d, actor, action, reason, detail)
+		}
 	}
 	return nil
+}
+
+// flush writes deferred audit events, in order, with the state they were recorded in.
+func (r *runner) flush(ctx context.Context) {
+	r.deferring = false
+	for _, e := range r.deferred {
+		state := r.d.State
+		r.d.State = e.state
+		r.c.event(ctx, r.d, e.actor, e.action, e.reason, e.detail)
+		r.d.State = state
+	}
+	r.deferred = nil
 }
 
 func (r *runner) sleep(ctx context.Context, d time.Duration) bool {
@@ -317,13 +344,16 @@ func (r *runner) setWeights(ctx context.Context, w deploy.Weights, why string) e
 	if err := w.Validate(); err != nil {
 		return err
 	}
-	d.Intended = &w
-	if err := r.save(ctx, "", "weights.intent", why, map[string]string{"weights": shifter.Describe(w), "previous": shifter.Describe(d.Weights)}); err != nil {
-		return err
+	if d.Intended == nil || *d.Intended != w {
+		d.Intended = &w
+		if err := r.save(ctx, "", "weights.intent", why, map[string]string{"weights": shifter.Describe(w), "previous": shifter.Describe(d.Weights)}); err != nil {
+			return err
+		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, r.svc.StepTimeout.D())
 	err := r.shifter().Apply(sctx, r.svc, w)
 	cancel()
+	r.flush(ctx)
 	if err != nil {
 		return deploy.Wrap("setWeights", "", err, "apply "+w.String())
 	}
@@ -390,10 +420,17 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 		detail[k] = v
 	}
 	r.pending = &t
-	r.log.Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
+	// The decision and the intended weights go to the store in one write, and its audit event is written
+	// after the weight change is sent: one fsync between seeing the trigger and sending ModifyListener.
+	if target := deploy.AllOn(d.From); d.Weights != target || d.Intended != nil {
+		d.Intended = &target
+		detail["weights"] = shifter.Describe(target)
+		r.deferring = true
+	}
 	if err := r.save(ctx, actor, "rollback", t.Reason, detail); err != nil {
 		return err
 	}
+	r.log.Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
 	return errInterrupted
 }
 

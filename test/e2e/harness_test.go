@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 
 // daemon is a switchyard serve process.
 type daemon struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	url    string
 	log    string
@@ -65,7 +65,7 @@ type daemon struct {
 
 // env is a world plus a daemon configured for it.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	w     *demostack.World
 	d     *daemon
 	c     *client.Client
@@ -78,7 +78,7 @@ type env struct {
 
 // newEnv creates a world called name (its own ALB, alarms, ECR repository and ECS stand-in) and starts a
 // daemon for it with poll interval poll and the service strategy YAML.
-func newEnv(t *testing.T, name string, poll time.Duration, strategyYAML string) *env {
+func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string) *env {
 	t.Helper()
 	k := emulator.Shared(t)
 	ctx := emulator.Context(t, 3*time.Minute)
