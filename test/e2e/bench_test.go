@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -47,6 +48,9 @@ func benchRollback(b *testing.B, poll time.Duration) {
 		e.waitFor(d.ID, "50% verified", 30*time.Second, func(d *deploy.Deployment) bool {
 			return d.Weights.Green == 500 && d.StepStartedAt != nil
 		})
+		// Fire at a random phase of the daemon's poll cycle: its first alarm poll happens when the shift
+		// starts, so firing right after the step is verified would always land just after a poll.
+		time.Sleep(time.Duration(rand.Int64N(int64(poll))))
 		b.StartTimer()
 		t0 := time.Now()
 		if err := demostack.SetAlarm(e.ctx, e.w.AWS, e.w.Stack.GreenAlarm, "ALARM"); err != nil {

@@ -1,0 +1,19 @@
+output "repository_name" {
+  description = "Name of the ECR repository."
+  value       = aws_ecr_repository.this.name
+}
+
+output "repository_url" {
+  description = "URL of the repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>), used as the image repository by ECS and switchyard."
+  value       = aws_ecr_repository.this.repository_url
+}
+
+output "repository_arn" {
+  description = "ARN of the ECR repository (for IAM pull/push policies)."
+  value       = aws_ecr_repository.this.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the repository (created here or passed in)."
+  value       = local.kms_key_arn
+}

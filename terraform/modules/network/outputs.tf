@@ -1,0 +1,74 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr_block" {
+  description = "IPv4 CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "availability_zones" {
+  description = "The exactly 3 availability zones used, in the order every per-AZ list output follows."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet IDs (ALB, NAT gateways), one per AZ in availability_zones order."
+  value       = [for name in local.azs : aws_subnet.public[name].id]
+}
+
+output "app_subnet_ids" {
+  description = "Private app subnet IDs (ECS tasks), one per AZ in availability_zones order; default route via that AZ's NAT gateway."
+  value       = [for name in local.azs : aws_subnet.app[name].id]
+}
+
+output "data_subnet_ids" {
+  description = "Private data subnet IDs (Aurora), one per AZ in availability_zones order; no route to or from the internet."
+  value       = [for name in local.azs : aws_subnet.data[name].id]
+}
+
+output "nat_gateway_ids" {
+  description = "NAT gateway IDs, one per AZ in availability_zones order."
+  value       = [for name in local.azs : aws_nat_gateway.this[name].id]
+}
+
+output "private_route_table_ids" {
+  description = "Route table IDs of the app subnets, one per AZ in availability_zones order, each routing 0.0.0.0/0 to its own AZ's NAT gateway."
+  value       = [for name in local.azs : aws_route_table.app[name].id]
+}
+
+output "data_route_table_ids" {
+  description = "Route table IDs of the data subnets (local route only), one per AZ in availability_zones order."
+  value       = [for name in local.azs : aws_route_table.data[name].id]
+}
+
+output "alb_security_group_id" {
+  description = "Security group for the ALB: 443/80 in from alb_ingress_cidr_blocks, app_port out to the app security group."
+  value       = aws_security_group.alb.id
+}
+
+output "app_security_group_id" {
+  description = "Security group for the ECS tasks: app_port in from the ALB group, 443 out to 0.0.0.0/0, 5432 out to the DB group."
+  value       = aws_security_group.app.id
+}
+
+output "db_security_group_id" {
+  description = "Security group for Aurora: 5432 in from the app group only."
+  value       = aws_security_group.db.id
+}
+
+output "flow_log_id" {
+  description = "ID of the VPC flow log."
+  value       = aws_flow_log.this.id
+}
+
+output "flow_log_group_name" {
+  description = "Name of the KMS-encrypted CloudWatch log group receiving the VPC flow logs."
+  value       = aws_cloudwatch_log_group.flow_logs.name
+}
+
+output "flow_log_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the flow log group."
+  value       = aws_kms_key.flow_logs.arn
+}

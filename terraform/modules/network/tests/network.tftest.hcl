@@ -1,0 +1,489 @@
+# Plan-only tests with a mocked AWS provider: no credentials, no network.
+
+mock_provider "aws" {
+  # Deliberately unsorted and with a fourth AZ: the module must sort and take 3.
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["us-east-1c", "us-east-1a", "us-east-1d", "us-east-1b"]
+    }
+  }
+
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "us-east-1"
+    }
+  }
+}
+
+variables {
+  environment        = "prod"
+  environment_suffix = "td01"
+  owner              = "platform-team"
+  vpc_cidr           = "10.40.0.0/16"
+  tags = {
+    CostCenter = "trading"
+  }
+}
+
+# Known IDs for the resources whose identity the assertions compare.
+override_resource {
+  target = aws_security_group.alb
+  values = { id = "sg-0alb0000000000000" }
+}
+
+override_resource {
+  target = aws_security_group.app
+  values = { id = "sg-0app0000000000000" }
+}
+
+override_resource {
+  target = aws_security_group.db
+  values = { id = "sg-0db00000000000000" }
+}
+
+override_resource {
+  target = aws_kms_key.flow_logs
+  values = {
+    arn    = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    key_id = "11111111-2222-3333-4444-555555555555"
+  }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.flow_logs
+  values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:log-vpc-flow-prod-td01" }
+}
+
+run "three_azs_and_subnet_tiers" {
+  command = plan
+
+  assert {
+    condition     = output.availability_zones == tolist(["us-east-1a", "us-east-1b", "us-east-1c"])
+    error_message = "Expected exactly the first 3 sorted AZs us-east-1a/b/c."
+  }
+
+  assert {
+    condition     = length(aws_subnet.public) == 3 && length(aws_subnet.app) == 3 && length(aws_subnet.data) == 3
+    error_message = "Expected 3 public, 3 app and 3 data subnets."
+  }
+
+  assert {
+    condition     = length(distinct([for s in values(aws_subnet.app) : s.availability_zone])) == 3
+    error_message = "App subnets must be spread over 3 distinct AZs."
+  }
+
+  assert {
+    condition = (
+      aws_subnet.public["us-east-1a"].cidr_block == "10.40.0.0/20" &&
+      aws_subnet.public["us-east-1c"].cidr_block == "10.40.32.0/20" &&
+      aws_subnet.app["us-east-1a"].cidr_block == "10.40.64.0/20" &&
+      aws_subnet.data["us-east-1a"].cidr_block == "10.40.128.0/20" &&
+      aws_subnet.data["us-east-1c"].cidr_block == "10.40.160.0/20"
+    )
+    error_message = "Subnet CIDRs are not the expected cidrsubnet(vpc_cidr, 4, n) layout."
+  }
+
+  assert {
+    condition     = length(distinct(concat([for s in values(aws_subnet.public) : s.cidr_block], [for s in values(aws_subnet.app) : s.cidr_block], [for s in values(aws_subnet.data) : s.cidr_block]))) == 9
+    error_message = "All 9 subnet CIDRs must be distinct."
+  }
+
+  assert {
+    condition     = alltrue([for s in concat(values(aws_subnet.public), values(aws_subnet.app), values(aws_subnet.data)) : s.map_public_ip_on_launch == false])
+    error_message = "No subnet may auto-assign public IPs."
+  }
+
+  assert {
+    condition     = aws_vpc.this.enable_dns_support && aws_vpc.this.enable_dns_hostnames
+    error_message = "VPC must have DNS support and DNS hostnames enabled."
+  }
+}
+
+run "nat_per_az_and_private_routing" {
+  command = plan
+
+  assert {
+    condition     = length(aws_nat_gateway.this) == 3 && length(aws_eip.nat) == 3
+    error_message = "Expected one NAT gateway and one EIP per AZ (3)."
+  }
+
+  assert {
+    condition     = alltrue([for k, eip in aws_eip.nat : eip.domain == "vpc"])
+    error_message = "NAT EIPs must be VPC EIPs."
+  }
+
+  assert {
+    condition     = length(aws_route_table.app) == 3 && length(aws_route.app_nat) == 3
+    error_message = "Expected 3 private (app) route tables, each with a default route."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in aws_route.app_nat : r.destination_cidr_block == "0.0.0.0/0" && r.nat_gateway_id == aws_nat_gateway.this[k].id && r.route_table_id == aws_route_table.app[k].id])
+    error_message = "Each AZ's private route table must default-route to the NAT gateway of the same AZ."
+  }
+
+  # OpenTofu mocks give every instance of a resource the same generated id and
+  # override_resource cannot target single instances, so "3 different NATs" is
+  # proven through the per-AZ keys: each route table's route uses the NAT of
+  # its own key, and those NATs sit in 3 public subnets in 3 different AZs.
+  assert {
+    condition = alltrue([for k, r in aws_route.app_nat :
+      aws_nat_gateway.this[k].subnet_id == aws_subnet.public[k].id &&
+      aws_subnet.public[k].availability_zone == k &&
+      aws_subnet.app[k].availability_zone == k &&
+      aws_route_table_association.app[k].subnet_id == aws_subnet.app[k].id &&
+      aws_route_table_association.app[k].route_table_id == aws_route_table.app[k].id
+    ]) && length(distinct([for k, r in aws_route.app_nat : aws_subnet.public[k].availability_zone])) == 3
+    error_message = "The 3 private route tables must route to 3 different NAT gateways, each in the route table's own AZ."
+  }
+
+  assert {
+    condition     = alltrue([for k, n in aws_nat_gateway.this : n.subnet_id == aws_subnet.public[k].id])
+    error_message = "Each NAT gateway must sit in the public subnet of its own AZ."
+  }
+
+  assert {
+    condition     = length(output.private_route_table_ids) == 3 && length(output.nat_gateway_ids) == 3
+    error_message = "private_route_table_ids and nat_gateway_ids outputs must have 3 entries."
+  }
+
+  assert {
+    condition     = alltrue([for k, a in aws_route_table_association.data : a.route_table_id == aws_route_table.data[k].id])
+    error_message = "Data subnets must use the data route tables."
+  }
+
+  assert {
+    condition     = alltrue([for r in values(aws_route_table.data) : length(r.route) == 0])
+    error_message = "Data route tables must have no routes besides the implicit local route (no internet path)."
+  }
+
+  assert {
+    condition     = aws_route.public_internet.gateway_id == aws_internet_gateway.this.id && aws_route.public_internet.destination_cidr_block == "0.0.0.0/0"
+    error_message = "Public route table must default-route to the internet gateway."
+  }
+}
+
+run "security_groups_and_default_sg" {
+  command = plan
+
+  assert {
+    condition     = length(aws_default_security_group.this.ingress) == 0 && length(aws_default_security_group.this.egress) == 0
+    error_message = "The default security group must have no ingress and no egress rules."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      [for r in values(aws_vpc_security_group_ingress_rule.alb_https) : r.ip_protocol == "tcp" && r.from_port == 443 && r.to_port == 443 && r.description != ""],
+      [for r in values(aws_vpc_security_group_ingress_rule.alb_http) : r.ip_protocol == "tcp" && r.from_port == 80 && r.to_port == 80 && r.description != ""],
+      [for r in values(aws_vpc_security_group_ingress_rule.alb_test_listener) : r.ip_protocol == "tcp" && r.from_port != -1 && r.description != ""],
+      [for r in [
+        aws_vpc_security_group_egress_rule.alb_to_app,
+        aws_vpc_security_group_ingress_rule.app_from_alb,
+        aws_vpc_security_group_egress_rule.app_https,
+        aws_vpc_security_group_egress_rule.app_to_db,
+        aws_vpc_security_group_ingress_rule.db_from_app,
+        ] : r.ip_protocol == "tcp" && r.from_port != -1 && r.to_port != -1 && r.from_port == r.to_port && r.description != ""
+      ],
+    ]))
+    error_message = "Every security group rule must be tcp with explicit single ports (never -1) and a description."
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.db_from_app.security_group_id == "sg-0db00000000000000" &&
+      aws_vpc_security_group_ingress_rule.db_from_app.from_port == 5432 &&
+      aws_vpc_security_group_ingress_rule.db_from_app.to_port == 5432 &&
+      aws_vpc_security_group_ingress_rule.db_from_app.referenced_security_group_id == "sg-0app0000000000000" &&
+      aws_vpc_security_group_ingress_rule.db_from_app.cidr_ipv4 == null
+    )
+    error_message = "The DB ingress rule must be 5432 from the app security group only."
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.app_from_alb.referenced_security_group_id == "sg-0alb0000000000000" &&
+      aws_vpc_security_group_ingress_rule.app_from_alb.from_port == 8000 &&
+      aws_vpc_security_group_egress_rule.alb_to_app.referenced_security_group_id == "sg-0app0000000000000" &&
+      aws_vpc_security_group_egress_rule.alb_to_app.to_port == 8000 &&
+      aws_vpc_security_group_egress_rule.app_to_db.referenced_security_group_id == "sg-0db00000000000000" &&
+      aws_vpc_security_group_egress_rule.app_https.cidr_ipv4 == "0.0.0.0/0" &&
+      aws_vpc_security_group_egress_rule.app_https.from_port == 443
+    )
+    error_message = "ALB/app rules do not match the contract (ALB->app on app_port, app->DB 5432, app->443)."
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.alb_test_listener) == 0
+    error_message = "No test listener ingress is expected unless test_listener_port is set."
+  }
+
+  assert {
+    condition     = output.db_security_group_id == "sg-0db00000000000000" && output.app_security_group_id == "sg-0app0000000000000" && output.alb_security_group_id == "sg-0alb0000000000000"
+    error_message = "Security group outputs must expose the three tier groups."
+  }
+}
+
+run "network_acls" {
+  command = plan
+
+  assert {
+    condition     = length(aws_network_acl.tier) == 3
+    error_message = "Expected one NACL per tier (public, app, data)."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in aws_network_acl_rule.this : r.protocol == "tcp" && r.rule_action == "allow" && r.from_port > 0 && r.to_port >= r.from_port])
+    error_message = "Every NACL rule must be an explicit tcp allow with a port range."
+  }
+
+  assert {
+    condition = (
+      aws_network_acl_rule.this["public-in-100-https"].from_port == 443 &&
+      aws_network_acl_rule.this["public-in-110-http"].from_port == 80 &&
+      aws_network_acl_rule.this["public-in-120-ephemeral"].from_port == 1024 &&
+      aws_network_acl_rule.this["public-in-120-ephemeral"].to_port == 65535 &&
+      aws_network_acl_rule.this["app-in-100-app"].from_port == 8000 &&
+      aws_network_acl_rule.this["app-in-100-app"].cidr_block == "10.40.0.0/16"
+    )
+    error_message = "Public/app NACL rules do not match the design."
+  }
+
+  assert {
+    condition = toset([for k, r in aws_network_acl_rule.this : r.cidr_block if startswith(k, "data-in-")]) == toset([
+      aws_subnet.app["us-east-1a"].cidr_block,
+      aws_subnet.app["us-east-1b"].cidr_block,
+      aws_subnet.app["us-east-1c"].cidr_block,
+    ])
+    error_message = "Data NACL ingress must come from the app subnets only."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in aws_network_acl_rule.this : r.from_port == 5432 && r.to_port == 5432 if startswith(k, "data-in-")])
+    error_message = "Data NACL ingress must be 5432 only."
+  }
+
+  assert {
+    condition     = alltrue([for k, r in aws_network_acl_rule.this : r.egress && r.from_port == 1024 && contains([for s in values(aws_subnet.app) : s.cidr_block], r.cidr_block) if startswith(k, "data-out-")])
+    error_message = "Data NACL egress must be ephemeral ports to the app subnets only."
+  }
+
+  assert {
+    condition     = length(distinct([for k, r in aws_network_acl_rule.this : "${split("-", k)[0]}/${r.egress}/${r.rule_number}"])) == length(aws_network_acl_rule.this)
+    error_message = "NACL rule numbers must be unique per ACL and direction."
+  }
+}
+
+run "flow_logs_encrypted" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_group.flow_logs.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    error_message = "Flow log group must be encrypted with the module's KMS key."
+  }
+
+  assert {
+    condition     = aws_kms_key.flow_logs.enable_key_rotation
+    error_message = "Flow log KMS key must have rotation enabled."
+  }
+
+  assert {
+    condition     = strcontains(aws_kms_key.flow_logs.policy, "logs.us-east-1.amazonaws.com") && strcontains(aws_kms_key.flow_logs.policy, "log-group:log-vpc-flow-prod-td01")
+    error_message = "KMS key policy must let CloudWatch Logs use the key for the flow log group only."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.flow_logs.retention_in_days == 365
+    error_message = "Flow log retention default must be 365 days."
+  }
+
+  assert {
+    condition     = aws_flow_log.this.traffic_type == "ALL" && aws_flow_log.this.log_destination_type == "cloud-watch-logs" && aws_flow_log.this.log_destination == "arn:aws:logs:us-east-1:123456789012:log-group:log-vpc-flow-prod-td01"
+    error_message = "Flow log must capture ALL traffic into the CloudWatch log group."
+  }
+
+  assert {
+    condition = (
+      !strcontains(aws_iam_role_policy.flow_logs.policy, "\"*\"") &&
+      strcontains(aws_iam_role_policy.flow_logs.policy, "log-group:log-vpc-flow-prod-td01")
+    )
+    error_message = "Flow log role policy must be limited to the flow log group (no wildcard resource)."
+  }
+}
+
+run "naming_and_tags" {
+  command = plan
+
+  assert {
+    condition     = aws_vpc.this.tags["Name"] == "vpc-prod-td01"
+    error_message = "VPC must be named vpc-<env>-<suffix>."
+  }
+
+  assert {
+    condition = alltrue([for n in concat(
+      [aws_vpc.this.tags["Name"], aws_internet_gateway.this.tags["Name"], aws_route_table.public.tags["Name"], aws_default_security_group.this.tags["Name"]],
+      [for s in values(aws_subnet.public) : s.tags["Name"]],
+      [for s in values(aws_subnet.app) : s.tags["Name"]],
+      [for s in values(aws_subnet.data) : s.tags["Name"]],
+      [for s in values(aws_nat_gateway.this) : s.tags["Name"]],
+      [for s in values(aws_eip.nat) : s.tags["Name"]],
+      [for s in values(aws_route_table.app) : s.tags["Name"]],
+      [for s in values(aws_route_table.data) : s.tags["Name"]],
+      [for s in values(aws_network_acl.tier) : s.tags["Name"]],
+      [aws_security_group.alb.tags["Name"], aws_security_group.app.tags["Name"], aws_security_group.db.tags["Name"]],
+      [aws_security_group.alb.name, aws_security_group.app.name, aws_security_group.db.name],
+      [aws_cloudwatch_log_group.flow_logs.name, aws_iam_role.flow_logs.name, aws_iam_role_policy.flow_logs.name, aws_flow_log.this.tags["Name"], aws_kms_key.flow_logs.tags["Name"]],
+    ) : endswith(n, "-prod-td01")])
+    error_message = "Every resource name must end with -<environment>-<environment_suffix>."
+  }
+
+  assert {
+    condition = (
+      startswith(aws_subnet.public["us-east-1a"].tags["Name"], "subnet-public-a-") &&
+      startswith(aws_nat_gateway.this["us-east-1b"].tags["Name"], "nat-b-") &&
+      startswith(aws_route_table.app["us-east-1c"].tags["Name"], "rtb-app-c-") &&
+      startswith(aws_security_group.db.tags["Name"], "sg-db-") &&
+      startswith(aws_security_group.db.name, "secgrp-db-") &&
+      startswith(aws_cloudwatch_log_group.flow_logs.name, "log-") &&
+      startswith(aws_iam_role.flow_logs.name, "role-") &&
+      startswith(aws_kms_alias.flow_logs.name, "alias/kms-")
+    )
+    error_message = "Names must start with their resource type word."
+  }
+
+  assert {
+    condition = alltrue([for t in concat(
+      [aws_vpc.this.tags, aws_kms_key.flow_logs.tags, aws_cloudwatch_log_group.flow_logs.tags, aws_iam_role.flow_logs.tags, aws_flow_log.this.tags, aws_security_group.db.tags],
+      [for s in values(aws_subnet.data) : s.tags],
+      [for s in values(aws_nat_gateway.this) : s.tags],
+      ) : t["Environment"] == "prod" && t["Project"] == "switchyard" && t["Owner"] == "platform-team" && t["CostCenter"] == "trading"
+    ])
+    error_message = "Taggable resources must carry Environment, Project, Owner and the extra tags."
+  }
+}
+
+run "test_listener_ingress_when_enabled" {
+  command = plan
+
+  variables {
+    test_listener_port        = 9443
+    test_listener_cidr_blocks = ["203.0.113.0/24"]
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.alb_test_listener) == 1 && aws_vpc_security_group_ingress_rule.alb_test_listener["203.0.113.0/24"].from_port == 9443 && aws_vpc_security_group_ingress_rule.alb_test_listener["203.0.113.0/24"].ip_protocol == "tcp"
+    error_message = "Test listener ingress must be tcp on test_listener_port from the given CIDRs only."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Bad inputs must be rejected by variable validation.
+# ---------------------------------------------------------------------------
+
+run "rejects_bad_suffix" {
+  command = plan
+  variables {
+    environment_suffix = "TD-01"
+  }
+  expect_failures = [var.environment_suffix]
+}
+
+run "rejects_bad_environment" {
+  command = plan
+  variables {
+    environment = "Production-1"
+  }
+  expect_failures = [var.environment]
+}
+
+run "rejects_empty_owner" {
+  command = plan
+  variables {
+    owner = "  "
+  }
+  expect_failures = [var.owner]
+}
+
+run "rejects_invalid_cidr" {
+  command = plan
+  variables {
+    vpc_cidr = "10.40.0.0/33"
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_non_cidr_text" {
+  command = plan
+  variables {
+    vpc_cidr = "not-a-cidr"
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_too_large_vpc" {
+  command = plan
+  variables {
+    vpc_cidr = "10.0.0.0/8"
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_too_small_vpc" {
+  command = plan
+  variables {
+    vpc_cidr = "10.40.0.0/26"
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_host_bits_set" {
+  command = plan
+  variables {
+    vpc_cidr = "10.40.1.0/16"
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_two_azs" {
+  command = plan
+  variables {
+    az_count = 2
+  }
+  expect_failures = [var.az_count]
+}
+
+run "rejects_privileged_app_port" {
+  command = plan
+  variables {
+    app_port = 80
+  }
+  expect_failures = [var.app_port]
+}
+
+run "rejects_bad_retention" {
+  command = plan
+  variables {
+    flow_log_retention_days = 4
+  }
+  expect_failures = [var.flow_log_retention_days]
+}
+
+run "rejects_bad_alb_cidr" {
+  command = plan
+  variables {
+    alb_ingress_cidr_blocks = ["0.0.0.0/0", "300.1.1.1/32"]
+  }
+  expect_failures = [var.alb_ingress_cidr_blocks]
+}

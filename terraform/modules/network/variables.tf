@@ -1,0 +1,177 @@
+variable "environment" {
+  description = "Environment name (e.g. prod, dev). Lowercase, starts with a letter, 2-10 characters. Used in every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must match ^[a-z][a-z0-9]{1,9}$ (lowercase letter first, 2-10 lowercase letters/digits), e.g. \"prod\"."
+  }
+}
+
+variable "environment_suffix" {
+  description = "Short unique suffix that distinguishes parallel stacks of the same environment (e.g. td01). Every resource name ends with -<environment>-<environment_suffix>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]{2,12}$", var.environment_suffix))
+    error_message = "environment_suffix must match ^[a-z0-9]{2,12}$ (2-12 lowercase letters/digits), e.g. \"td01\"."
+  }
+}
+
+variable "project" {
+  description = "Project name, applied as the Project tag."
+  type        = string
+  default     = "switchyard"
+
+  validation {
+    condition     = length(trimspace(var.project)) > 0
+    error_message = "project must not be empty."
+  }
+}
+
+variable "owner" {
+  description = "Owning team or person, applied as the Owner tag."
+  type        = string
+
+  validation {
+    condition     = length(trimspace(var.owner)) > 0
+    error_message = "owner must not be empty."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags merged into every taggable resource (Environment/Project/Owner/Name always win)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR of the VPC, a network address with prefix length /16 to /24. It is split with cidrsubnet(vpc_cidr, 4, n) into 3 public, 3 app and 3 data subnets (one per AZ)."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block such as 10.40.0.0/16."
+  }
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 24, false)
+    error_message = "vpc_cidr prefix length must be between /16 and /24 (AWS allows /16-/28 for a VPC and each of the 9 subnets is 4 bits longer, at most /28)."
+  }
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)
+    error_message = "vpc_cidr must be a network address (host bits zero), e.g. 10.40.0.0/16 rather than 10.40.1.0/16."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones. Fixed at 3: one NAT gateway, one public, one app and one data subnet per AZ."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.az_count == 3
+    error_message = "az_count must be exactly 3; the network layout (subnets, NAT gateways, route tables) is designed for three AZs."
+  }
+}
+
+variable "app_port" {
+  description = "TCP port the application containers listen on (ALB -> ECS tasks)."
+  type        = number
+  default     = 8000
+
+  validation {
+    condition     = var.app_port >= 1024 && var.app_port <= 65535 && floor(var.app_port) == var.app_port
+    error_message = "app_port must be an integer between 1024 and 65535 (non-privileged port; containers run as non-root)."
+  }
+
+  validation {
+    condition     = !contains([5432], var.app_port)
+    error_message = "app_port must not be 5432, which is reserved for the database tier."
+  }
+}
+
+variable "alb_ingress_cidr_blocks" {
+  description = "IPv4 CIDR blocks allowed to reach the ALB on 443 (and 80, which only redirects to 443). Default is the internet."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.alb_ingress_cidr_blocks) > 0 && alltrue([for c in var.alb_ingress_cidr_blocks : can(cidrhost(c, 0))])
+    error_message = "alb_ingress_cidr_blocks must be a non-empty list of valid IPv4 CIDR blocks."
+  }
+}
+
+variable "test_listener_port" {
+  description = "Optional port of the ALB test listener (used to verify the green fleet before shifting traffic). When set together with test_listener_cidr_blocks, the ALB security group and public NACL allow it from those CIDRs only. null = no test listener ingress."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.test_listener_port == null || try(var.test_listener_port >= 1024 && var.test_listener_port <= 65535 && floor(var.test_listener_port) == var.test_listener_port, false)
+    error_message = "test_listener_port must be null or an integer between 1024 and 65535."
+  }
+}
+
+variable "test_listener_cidr_blocks" {
+  description = "IPv4 CIDR blocks allowed to reach test_listener_port (operators/CI egress ranges). Keep this narrow; never 0.0.0.0/0 in production."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.test_listener_cidr_blocks : can(cidrhost(c, 0))])
+    error_message = "test_listener_cidr_blocks must contain only valid IPv4 CIDR blocks."
+  }
+}
+
+variable "flow_log_retention_days" {
+  description = "Retention of the VPC flow log group in days (a value CloudWatch Logs accepts). Regulated environments usually need >= 365."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_days)
+    error_message = "flow_log_retention_days must be one of the CloudWatch Logs values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "flow_log_traffic_type" {
+  description = "Traffic captured by the VPC flow log: ACCEPT, REJECT or ALL."
+  type        = string
+  default     = "ALL"
+
+  validation {
+    condition     = contains(["ACCEPT", "REJECT", "ALL"], var.flow_log_traffic_type)
+    error_message = "flow_log_traffic_type must be ACCEPT, REJECT or ALL."
+  }
+}
+
+variable "flow_log_max_aggregation_interval" {
+  description = "Maximum interval in seconds over which a flow is captured before a record is written: 60 or 600."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([60, 600], var.flow_log_max_aggregation_interval)
+    error_message = "flow_log_max_aggregation_interval must be 60 or 600."
+  }
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before the flow-log KMS key is deleted after destroy (7-30 days)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30 && floor(var.kms_deletion_window_in_days) == var.kms_deletion_window_in_days
+    error_message = "kms_deletion_window_in_days must be an integer between 7 and 30."
+  }
+}
+
+variable "enable_s3_gateway_endpoint" {
+  description = "Create a (free) S3 gateway VPC endpoint on the app route tables so ECR image layers are pulled without NAT gateway data charges."
+  type        = bool
+  default     = true
+}
