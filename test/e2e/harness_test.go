@@ -65,15 +65,15 @@ type daemon struct {
 
 // env is a world plus a daemon configured for it.
 type env struct {
-	t     testing.TB
-	w     *demostack.World
-	d     *daemon
-	c     *client.Client
-	ro    *client.Client
-	db    string
-	cfg   string
-	ctx   context.Context
-	name  string
+	t    testing.TB
+	w    *demostack.World
+	d    *daemon
+	c    *client.Client
+	ro   *client.Client
+	db   string
+	cfg  string
+	ctx  context.Context
+	name string
 }
 
 // newEnv creates a world called name (its own ALB, alarms, ECR repository and ECS stand-in) and starts a
