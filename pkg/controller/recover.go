@@ -65,7 +65,7 @@ func (r *runner) recover(ctx context.Context) error {
 	if r.c.o.RecoveryRollback && moved {
 		return r.startRollbackOnRecovery(ctx, "recovery policy rolls back deployments that had moved traffic")
 	}
-	r.log.Info("resuming deployment after restart", zap.String("state", string(d.State)), zap.Stringer("weights", d.Weights))
+	r.logger().Info("resuming deployment after restart", zap.String("state", string(d.State)), zap.Stringer("weights", d.Weights))
 	return nil
 }
 

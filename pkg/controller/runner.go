@@ -79,17 +79,22 @@ func newRunner(c *Controller, d *deploy.Deployment) *runner {
 
 func (r *runner) now() time.Time { return r.c.o.Now().UTC() }
 
+// logger is the deployment's logger with its current step and state.
+func (r *runner) logger() *zap.Logger {
+	return r.log.With(zap.Int("step", r.d.Step), zap.String("state", string(r.d.State)))
+}
+
 func (r *runner) run(ctx context.Context, recovering bool) {
 	defer close(r.done)
 	defer r.unwatch()
 	if recovering {
 		if err := r.recover(ctx); err != nil && ctx.Err() == nil {
-			r.log.Error("recovery failed", zap.Error(err))
+			r.logger().Error("recovery failed", zap.Error(err))
 		}
 	}
 	for !r.d.State.Terminal() {
 		if ctx.Err() != nil {
-			r.log.Info("daemon stopping; deployment left for recovery", zap.String("state", string(r.d.State)))
+			r.logger().Info("daemon stopping; deployment left for recovery", zap.String("state", string(r.d.State)))
 			return
 		}
 		var err error
@@ -110,13 +115,13 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 		if err == nil || errors.Is(err, errInterrupted) || ctx.Err() != nil {
 			continue
 		}
-		r.log.Error("deployment phase failed", zap.String("state", string(r.d.State)), zap.Error(err))
+		r.logger().Error("deployment phase failed", zap.String("state", string(r.d.State)), zap.Error(err))
 		if r.d.State == deploy.StateRollingBack {
 			continue // rollBack retries by itself; reaching here means it persisted a failure state
 		}
 		if serr := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseError,
 			Reason: deploy.MessageOf(err), ObservedAt: time.Now()}, ""); serr != nil && ctx.Err() == nil {
-			r.log.Error("could not record rollback", zap.Error(serr))
+			r.logger().Error("could not record rollback", zap.Error(serr))
 			r.sleep(ctx, time.Second)
 		}
 	}
@@ -137,13 +142,14 @@ func (r *runner) save(ctx context.Context, actor, action, reason string, detail 
 		if deploy.KindOf(err) != deploy.KindUnavailable {
 			return err
 		}
-		r.log.Warn("store unavailable; retrying", zap.Error(err))
+		r.logger().Warn("store unavailable; retrying", zap.Error(err))
 		if !r.sleep(ctx, backoff) {
 			return ctx.Err()
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
 	if action != "" {
+		r.logger().Info(action, zap.String("reason", reason), zap.Any("detail", detail))
 		if r.deferring {
 			r.deferred = append(r.deferred, deferredEvent{actor, action, reason, r.d.State, detail})
 		} else {
@@ -245,7 +251,7 @@ func (r *runner) prepare(ctx context.Context) error {
 	for {
 		ready, why, trig, err := r.checkReady(ctx)
 		if err != nil {
-			r.log.Warn("readiness check failed", zap.Error(err))
+			r.logger().Warn("readiness check failed", zap.Error(err))
 		}
 		if trig != nil {
 			return r.startRollback(ctx, *trig, "")
@@ -254,7 +260,7 @@ func (r *runner) prepare(ctx context.Context) error {
 			break
 		}
 		if why != last {
-			r.log.Info("waiting for new slot", zap.String("why", why))
+			r.logger().Info("waiting for new slot", zap.String("why", why))
 			last = why
 		}
 		if !r.now().Before(deadline) {
@@ -430,7 +436,7 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 	if err := r.save(ctx, actor, "rollback", t.Reason, detail); err != nil {
 		return err
 	}
-	r.log.Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
+	r.logger().Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
 	return errInterrupted
 }
 
@@ -449,7 +455,7 @@ func (r *runner) rollBack(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.log.Error("rollback weight change failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+		r.logger().Error("rollback weight change failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
 		r.sleep(ctx, backoff)
 		backoff = min(2*backoff, 5*time.Second)
 	}
@@ -539,11 +545,11 @@ func (r *runner) checkHealth(ctx context.Context) *rollback.Trigger {
 			return &t
 		}
 	} else {
-		r.log.Warn("health poll: describe service failed", zap.Error(err))
+		r.logger().Warn("health poll: describe service failed", zap.Error(err))
 	}
 	targets, err := r.c.o.Router.TargetHealth(cctx, svc.TargetGroups[r.d.To])
 	if err != nil {
-		r.log.Warn("health poll: target health failed", zap.Error(err))
+		r.logger().Warn("health poll: target health failed", zap.Error(err))
 		return nil
 	}
 	if t, bad := r.health.Observe(targets, time.Now()); bad {
@@ -635,5 +641,5 @@ func (r *runner) finished() {
 	if m := r.c.o.Metrics; m != nil {
 		m.Deployments.WithLabelValues(d.Service, string(d.State)).Inc()
 	}
-	r.log.Info("deployment finished", zap.String("state", string(d.State)), zap.String("reason", d.Reason))
+	r.logger().Info("deployment finished", zap.String("state", string(d.State)), zap.String("reason", d.Reason))
 }
