@@ -28,6 +28,7 @@ type Options struct {
 	Containers deploy.Containers
 	Alarms     deploy.Alarms
 	Images     deploy.Images // optional: without it, tags are not checked against a registry
+	Scaling    deploy.Scaling // optional: without it, auto scaling is not handed over after a release
 	Services   map[string]deploy.Service
 	// PollInterval paces alarm polls, health checks and readiness waits (default 1s).
 	PollInterval time.Duration

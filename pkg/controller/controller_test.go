@@ -469,3 +469,36 @@ func TestPreflightRefusalChangesNothing(t *testing.T) {
 		t.Fatalf("a refused deployment changed state")
 	}
 }
+
+func TestScalingHandedOverAfterRelease(t *testing.T) {
+	sc := &fakeScaling{targets: map[string]deploy.ScalableTarget{
+		"svc-blue":  {Registered: true, Min: 3, Max: 12},
+		"svc-green": {Registered: true, Min: 0, Max: 12, Suspended: true},
+	}}
+	e := newEnv(t, nil, nil, nil, nil, func(o *Options) { o.Scaling = sc })
+	d := e.create("v2", nil)
+	e.waitState(d.ID, deploy.StateSucceeded)
+	if got := sc.targets["svc-green"]; got != (deploy.ScalableTarget{Registered: true, Min: 3, Max: 12}) {
+		t.Fatalf("new live slot scaling %+v", got)
+	}
+	if got := sc.targets["svc-blue"]; got != (deploy.ScalableTarget{Registered: true, Min: 0, Max: 12, Suspended: true}) {
+		t.Fatalf("old slot scaling %+v", got)
+	}
+	if !slices.Contains(e.store.actions(d.ID), "scaling.handoff") {
+		t.Fatalf("no handoff event: %v", e.store.actions(d.ID))
+	}
+	// The hand-over is idempotent: running it again (as a restart in finalizing would) changes nothing.
+	sets := sc.sets
+	r := newRunner(e.c, d)
+	if err := r.handoffScaling(context.Background()); err != nil || sc.sets != sets {
+		t.Fatalf("repeat hand-over: err %v, %d more sets", err, sc.sets-sets)
+	}
+
+	// A rolled-back release leaves scaling as it was.
+	e.ecs.failNext = "tasks failed"
+	d2 := e.create("v3", nil)
+	e.waitState(d2.ID, deploy.StateRolledBack)
+	if got := sc.targets["svc-green"]; got.Suspended || got.Min != 3 {
+		t.Fatalf("rollback touched live scaling: %+v", got)
+	}
+}

@@ -315,3 +315,24 @@ type fakeImages struct{ tags map[string]bool }
 func (f fakeImages) TagExists(_ context.Context, repo, tag string) (bool, bool, error) {
 	return f.tags[tag], true, nil
 }
+
+// fakeScaling keeps scalable targets by service name.
+type fakeScaling struct {
+	mu      sync.Mutex
+	targets map[string]deploy.ScalableTarget
+	sets    int
+}
+
+func (f *fakeScaling) GetScaling(_ context.Context, _, service string) (deploy.ScalableTarget, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.targets[service], nil
+}
+
+func (f *fakeScaling) SetScaling(_ context.Context, _, service string, t deploy.ScalableTarget) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sets++
+	f.targets[service] = t
+	return nil
+}

@@ -401,6 +401,9 @@ func (r *runner) finalize(ctx context.Context) error {
 		return deploy.Errorf("finalize", deploy.KindPrecondition, "weights changed outside switchyard (%s); not scaling %s down", live, d.From)
 	}
 	r.unwatch()
+	if err := r.handoffScaling(ctx); err != nil {
+		return deploy.Wrap("finalize", "", err, "hand auto scaling over")
+	}
 	cctx, cancel = awsCtx(ctx)
 	err = r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.From], "", 0)
 	cancel()
@@ -642,4 +645,35 @@ func (r *runner) finished() {
 		m.Deployments.WithLabelValues(d.Service, string(d.State)).Inc()
 	}
 	r.logger().Info("deployment finished", zap.String("state", string(d.State)), zap.String("reason", d.Reason))
+}
+
+// handoffScaling gives the new live slot the old one's auto scaling floor and ceiling with scaling
+// active, then suspends the old slot at a floor of 0, so that neither target tracking nor the
+// market-hours schedule scales the old slot back up. It is idempotent: once the old slot is suspended
+// the hand-over has happened and is not repeated (its floor is 0 by then and must not be copied).
+func (r *runner) handoffScaling(ctx context.Context) error {
+	sc := r.c.o.Scaling
+	if sc == nil {
+		return nil
+	}
+	d, svc := r.d, r.svc
+	cctx, cancel := awsCtx(ctx)
+	defer cancel()
+	from, err := sc.GetScaling(cctx, svc.Cluster, svc.ECSServices[d.From])
+	if err != nil {
+		return err
+	}
+	if !from.Registered || from.Suspended {
+		return nil
+	}
+	to := deploy.ScalableTarget{Registered: true, Min: from.Min, Max: from.Max}
+	if err := sc.SetScaling(cctx, svc.Cluster, svc.ECSServices[d.To], to); err != nil {
+		return err
+	}
+	if err := sc.SetScaling(cctx, svc.Cluster, svc.ECSServices[d.From], deploy.ScalableTarget{Registered: true, Max: from.Max, Suspended: true}); err != nil {
+		return err
+	}
+	r.c.event(ctx, d, "", "scaling.handoff", fmt.Sprintf("auto scaling %d-%d active on %s, suspended on %s", from.Min, from.Max, d.To, d.From),
+		map[string]string{"min": strconv.Itoa(from.Min), "max": strconv.Itoa(from.Max)})
+	return nil
 }

@@ -139,3 +139,22 @@ type Store interface {
 	Events(ctx context.Context, deploymentID string, afterSeq int64) ([]Event, error)
 	Close() error
 }
+
+// ScalableTarget is an ECS service's Application Auto Scaling registration.
+type ScalableTarget struct {
+	Registered bool `json:"registered"` // false: the service is not auto scaled (nothing to hand over)
+	Min        int  `json:"min"`
+	Max        int  `json:"max"`
+	// Suspended is true when dynamic scaling in/out and scheduled scaling are all suspended.
+	Suspended bool `json:"suspended"`
+}
+
+// Scaling reads and sets the auto scaling of an ECS service. The Terraform stack registers both slots,
+// the idle one suspended at a floor of 0; after a release the controller hands the live slot's floor,
+// ceiling and active scaling over to the new live slot and suspends the old one, or the market-open
+// schedule would scale the old slot back up.
+type Scaling interface {
+	GetScaling(ctx context.Context, cluster, service string) (ScalableTarget, error)
+	// SetScaling updates a registered target's min, max and suspension (all three scaling kinds).
+	SetScaling(ctx context.Context, cluster, service string, t ScalableTarget) error
+}

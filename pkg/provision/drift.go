@@ -12,16 +12,19 @@ import (
 )
 
 // OwnedAttributes lists, per resource type, the attributes the controller changes at run time (ALB
-// listener/rule forward weights, ECS task definition and desired count). Changes to them outside
+// listener/rule forward weights, ECS task definition and desired count, and the auto scaling floor,
+// ceiling and suspension that the controller hands between colours after a release and the market-hours
+// schedule moves every trading day). Changes to them outside
 // Terraform are expected and not drift. Paths are dotted attribute paths without list indices; a change
 // at or below a listed path is owned. (Only the forwarding part of a listener/rule action is owned: a
 // listener whose action became a redirect or fixed response is real drift.)
 var OwnedAttributes = map[string][]string{
-	"aws_lb_listener":       {"default_action.forward", "default_action.target_group_arn"},
-	"aws_alb_listener":      {"default_action.forward", "default_action.target_group_arn"},
-	"aws_lb_listener_rule":  {"action.forward", "action.target_group_arn"},
-	"aws_alb_listener_rule": {"action.forward", "action.target_group_arn"},
-	"aws_ecs_service":       {"task_definition", "desired_count"},
+	"aws_lb_listener":           {"default_action.forward", "default_action.target_group_arn"},
+	"aws_alb_listener":          {"default_action.forward", "default_action.target_group_arn"},
+	"aws_lb_listener_rule":      {"action.forward", "action.target_group_arn"},
+	"aws_alb_listener_rule":     {"action.forward", "action.target_group_arn"},
+	"aws_ecs_service":           {"task_definition", "desired_count"},
+	"aws_appautoscaling_target": {"min_capacity", "max_capacity", "suspended_state"},
 }
 
 // DriftedResource is one resource changed outside Terraform.

@@ -24,6 +24,10 @@ const driftPlanJSON = `{
      "change": {"actions": ["update"],
        "before": {"desired_count": 0, "task_definition": "td:1", "tags": null},
        "after":  {"desired_count": 2, "task_definition": "td:7", "tags": {}}}},
+    {"address": "module.ecs.aws_appautoscaling_target.this[\"blue\"]", "module_address": "module.ecs", "mode": "managed", "type": "aws_appautoscaling_target", "name": "this",
+     "change": {"actions": ["update"],
+       "before": {"min_capacity": 2, "max_capacity": 10, "suspended_state": [{"dynamic_scaling_in_suspended": false}]},
+       "after":  {"min_capacity": 0, "max_capacity": 10, "suspended_state": [{"dynamic_scaling_in_suspended": true}]}}},
     {"address": "module.network.aws_security_group.alb", "module_address": "module.network", "mode": "managed", "type": "aws_security_group", "name": "alb",
      "change": {"actions": ["update"],
        "before": {"ingress": [{"from_port": 443}]},
@@ -65,7 +69,7 @@ func TestAnalyzeDrift(t *testing.T) {
 	for _, d := range r.Owned {
 		owned[d.Address] = true
 	}
-	for _, a := range []string{"module.alb.aws_lb_listener.https", "module.alb.aws_lb_listener_rule.prod", `module.ecs.aws_ecs_service.this["green"]`} {
+	for _, a := range []string{"module.alb.aws_lb_listener.https", "module.alb.aws_lb_listener_rule.prod", `module.ecs.aws_ecs_service.this["green"]`, `module.ecs.aws_appautoscaling_target.this["blue"]`} {
 		if !owned[a] {
 			t.Errorf("%s not reported as controller-owned: %+v", a, r.Owned)
 		}
