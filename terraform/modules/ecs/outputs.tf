@@ -1,0 +1,59 @@
+output "cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "blue_service_name" {
+  description = "Name of the blue ECS service."
+  value       = aws_ecs_service.this["blue"].name
+}
+
+output "green_service_name" {
+  description = "Name of the green ECS service."
+  value       = aws_ecs_service.this["green"].name
+}
+
+output "service_names" {
+  description = "Service names by colour (blue, green)."
+  value       = { for colour, svc in aws_ecs_service.this : colour => svc.name }
+}
+
+output "task_definition_arns" {
+  description = "ARNs of the task definitions Terraform registered, by colour (blue, green). switchyard registers later revisions itself."
+  value       = { for colour, td in aws_ecs_task_definition.this : colour => td.arn }
+}
+
+output "task_definition_families" {
+  description = "Task definition families by colour (blue, green)."
+  value       = { for colour, td in aws_ecs_task_definition.this : colour => td.family }
+}
+
+output "task_role_arn" {
+  description = "ARN of the role the application containers assume."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the task execution role (image pull, logs, secrets)."
+  value       = aws_iam_role.execution.arn
+}
+
+output "log_group_name" {
+  description = "Name of the KMS-encrypted CloudWatch log group of the application containers."
+  value       = aws_cloudwatch_log_group.app.name
+}
+
+output "log_kms_key_arn" {
+  description = "ARN of the KMS key encrypting the application log group."
+  value       = aws_kms_key.logs.arn
+}
+
+output "container_name" {
+  description = "Name of the application container in the task definitions."
+  value       = var.container_name
+}

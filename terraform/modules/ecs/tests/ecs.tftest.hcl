@@ -1,0 +1,388 @@
+# Plan-only tests with a mocked AWS provider: nothing reaches AWS.
+# The services' ignore_changes is proved in ignore_changes.tftest.hcl (apply, then plan).
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "us-east-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_ecs_cluster" {
+    defaults = {
+      arn = "arn:aws:ecs:us-east-1:123456789012:cluster/ecs-prod-td01"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:log-ecs-prod-td01"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mock"
+    }
+  }
+}
+
+variables {
+  environment            = "prod"
+  environment_suffix     = "td01"
+  owner                  = "platform-team"
+  app_subnet_ids         = ["subnet-0000000000000000a", "subnet-0000000000000000b", "subnet-0000000000000000c"]
+  app_security_group_id  = "sg-0123456789abcdef0"
+  blue_target_group_arn  = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-blue-prod-td01/1111111111111111"
+  green_target_group_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-green-prod-td01/2222222222222222"
+  ecr_repository_arn     = "arn:aws:ecr:us-east-1:123456789012:repository/ecr-web-prod-td01"
+  container_image        = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-web-prod-td01:bootstrap"
+  secrets = {
+    DJANGO_SECRET_KEY = "arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-django-secret-key-prod-td01-AbCdEf"
+    DATABASE_PASSWORD = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1234-AbCdEf:password::"
+  }
+  secret_arns = [
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-django-secret-key-prod-td01-AbCdEf",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1234-AbCdEf",
+  ]
+  secrets_kms_key_arns  = ["arn:aws:kms:us-east-1:123456789012:key/99999999-2222-3333-4444-555555555555"]
+  environment_variables = { DATABASE_HOST = "db.example.internal" }
+  db_iam_auth = {
+    cluster_resource_id = "cluster-ABCDEFGHIJKLMNOP"
+    usernames           = ["app"]
+  }
+}
+
+run "cluster_has_container_insights" {
+  command = plan
+
+  assert {
+    condition     = aws_ecs_cluster.this.name == "ecs-prod-td01"
+    error_message = "Cluster name must be ecs-<env>-<suffix>."
+  }
+
+  assert {
+    condition     = anytrue([for s in aws_ecs_cluster.this.setting : s.name == "containerInsights" && contains(["enhanced", "enabled"], s.value)])
+    error_message = "Container Insights must be enabled on the cluster."
+  }
+}
+
+run "task_definitions_are_fargate_awsvpc_readonly_with_secrets" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      td.network_mode == "awsvpc" && toset(td.requires_compatibilities) == toset(["FARGATE"]) && td.cpu == "512" && td.memory == "1024"
+    ])
+    error_message = "Task definitions must be Fargate, awsvpc, 512 CPU / 1024 MiB."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].readonlyRootFilesystem == true])
+    error_message = "The container root filesystem must be read-only by default."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      toset([for s in jsondecode(td.container_definitions)[0].secrets : s.name]) == toset(["DJANGO_SECRET_KEY", "DATABASE_PASSWORD"])
+    ])
+    error_message = "Secrets must be injected through the container `secrets` list."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      contains([for s in jsondecode(td.container_definitions)[0].secrets : s.valueFrom], var.secrets["DJANGO_SECRET_KEY"])
+    ])
+    error_message = "Secrets must reference their ARN through valueFrom."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this : (
+        length([for e in jsondecode(td.container_definitions)[0].environment : e if contains(keys(var.secrets), e.name)]) == 0 &&
+        length([for e in jsondecode(td.container_definitions)[0].environment : e if can(regex("arn:aws:secretsmanager", e.value))]) == 0
+      )
+    ])
+    error_message = "No secret may appear in the container environment."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      jsondecode(td.container_definitions)[0].logConfiguration.logDriver == "awslogs" &&
+      jsondecode(td.container_definitions)[0].logConfiguration.options["awslogs-group"] == "log-ecs-prod-td01"
+    ])
+    error_message = "Containers must log with awslogs to the module's log group."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].portMappings[0].containerPort == 8000])
+    error_message = "The container must map the app port."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : length(jsondecode(td.container_definitions)[0].healthCheck.command) > 1])
+    error_message = "The container must have a health check."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      contains([for m in jsondecode(td.container_definitions)[0].mountPoints : m.containerPath], "/tmp") && contains([for v in td.volume : v.name], "tmp")
+    ])
+    error_message = "A writable ephemeral /tmp volume must be mounted (Fargate has no tmpfs)."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.app.kms_key_id == aws_kms_key.logs.arn
+    error_message = "The application log group must be KMS-encrypted."
+  }
+}
+
+run "services_are_private_with_circuit_breaker" {
+  command = plan
+
+  assert {
+    condition     = aws_ecs_service.this["blue"].name == "svc-blue-prod-td01" && aws_ecs_service.this["green"].name == "svc-green-prod-td01"
+    error_message = "Service names must be svc-<colour>-<env>-<suffix>."
+  }
+
+  assert {
+    condition     = aws_ecs_service.this["blue"].desired_count == 2 && aws_ecs_service.this["green"].desired_count == 0
+    error_message = "Blue must start with desired_count tasks and green with 0."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in aws_ecs_service.this :
+      s.launch_type == "FARGATE" && s.network_configuration[0].assign_public_ip == false &&
+      toset(s.network_configuration[0].security_groups) == toset([var.app_security_group_id]) &&
+      toset(s.network_configuration[0].subnets) == toset(var.app_subnet_ids)
+    ])
+    error_message = "Services must run on Fargate in the app subnets with the app SG and no public IP."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in aws_ecs_service.this :
+      s.deployment_circuit_breaker[0].enable && s.deployment_circuit_breaker[0].rollback &&
+      s.deployment_minimum_healthy_percent == 100 && s.deployment_maximum_percent == 200
+    ])
+    error_message = "Services must use the circuit breaker with rollback and 100/200 deployment percentages."
+  }
+
+  assert {
+    condition     = one(aws_ecs_service.this["blue"].load_balancer[*].target_group_arn) == var.blue_target_group_arn && one(aws_ecs_service.this["green"].load_balancer[*].target_group_arn) == var.green_target_group_arn
+    error_message = "Each service must register with its own colour's target group."
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_ecs_service.this : one(s.load_balancer[*].container_port) == 8000 && one(s.load_balancer[*].container_name) == "app"])
+    error_message = "The load balancer block must point at the app container and port."
+  }
+}
+
+run "iam_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.execution.statement : tolist(s.resources) if contains(s.actions, "secretsmanager:GetSecretValue")
+    ])) == toset(var.secret_arns)
+    error_message = "secretsmanager:GetSecretValue must be granted on exactly secret_arns."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.execution.statement : tolist(s.resources) if contains(s.actions, "ecr:BatchGetImage")
+    ])) == toset([var.ecr_repository_arn])
+    error_message = "Image pull must be limited to the stack's repository."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in data.aws_iam_policy_document.execution.statement : [for r in s.resources : r != "*"] if !contains(s.actions, "ecr:GetAuthorizationToken")
+    ]))
+    error_message = "Only ecr:GetAuthorizationToken may use a wildcard resource."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.execution.statement : tolist(s.resources) if contains(s.actions, "kms:Decrypt")
+    ])) == toset(var.secrets_kms_key_arns)
+    error_message = "kms:Decrypt must be limited to the secrets KMS keys."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for s in data.aws_iam_policy_document.task[0].statement : tolist(s.resources) if contains(s.actions, "rds-db:connect")
+    ])) == toset(["arn:aws:rds-db:us-east-1:123456789012:dbuser:cluster-ABCDEFGHIJKLMNOP/app"])
+    error_message = "The task role must be allowed rds-db:connect only as the configured database user."
+  }
+
+  assert {
+    condition     = aws_iam_role.execution.name == "role-ecs-exec-prod-td01" && aws_iam_role.task.name == "role-ecs-task-prod-td01"
+    error_message = "Role names must be role-ecs-<kind>-<env>-<suffix>."
+  }
+}
+
+run "autoscaling_tracks_cpu_and_memory_for_both_services" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_appautoscaling_target.this)) == toset(["blue", "green"])
+    error_message = "Both services must have a scalable target."
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.this["blue"].min_capacity == 2 && aws_appautoscaling_target.this["blue"].max_capacity == 10
+    error_message = "Blue must scale between min_capacity and max_capacity."
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.this["green"].min_capacity == 0 && aws_appautoscaling_target.this["green"].suspended_state[0].scheduled_scaling_suspended
+    error_message = "The idle green colour must start with floor 0 and scaling suspended."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] :
+      aws_appautoscaling_policy.cpu[c].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "ECSServiceAverageCPUUtilization" &&
+      aws_appautoscaling_policy.memory[c].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "ECSServiceAverageMemoryUtilization" &&
+      aws_appautoscaling_policy.cpu[c].policy_type == "TargetTrackingScaling"
+    ])
+    error_message = "Both services need CPU and memory target tracking."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] : (
+        aws_appautoscaling_scheduled_action.market_open[c].timezone == "America/New_York" &&
+        aws_appautoscaling_scheduled_action.market_close[c].timezone == "America/New_York" &&
+        aws_appautoscaling_scheduled_action.market_open[c].schedule == "cron(0 8 ? * MON-FRI *)" &&
+        aws_appautoscaling_scheduled_action.market_close[c].schedule == "cron(30 16 ? * MON-FRI *)" &&
+        aws_appautoscaling_scheduled_action.market_open[c].scalable_target_action[0].min_capacity == "4" &&
+        aws_appautoscaling_scheduled_action.market_close[c].scalable_target_action[0].min_capacity == "2"
+      )
+    ])
+    error_message = "Market open/close scheduled actions must run in America/New_York and move the floor 2 -> 4 -> 2."
+  }
+}
+
+run "names_and_tags" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for t in [aws_ecs_cluster.this.tags, aws_ecs_service.this["blue"].tags, aws_ecs_task_definition.this["green"].tags, aws_cloudwatch_log_group.app.tags, aws_iam_role.task.tags] :
+      t["Environment"] == "prod" && t["Project"] == "switchyard" && t["Owner"] == "platform-team" && endswith(t["Name"], "-prod-td01")
+    ])
+    error_message = "Resources must carry Environment/Project/Owner and a Name ending with the suffix."
+  }
+
+  assert {
+    condition     = aws_ecs_task_definition.this["blue"].family == "td-blue-prod-td01" && aws_cloudwatch_log_group.app.name == "log-ecs-prod-td01"
+    error_message = "Family and log group names must end with the suffix."
+  }
+}
+
+run "rejects_min_above_max" {
+  command = plan
+
+  variables {
+    min_capacity              = 5
+    max_capacity              = 3
+    desired_count             = 3
+    market_hours_min_capacity = 3
+  }
+
+  expect_failures = [aws_appautoscaling_target.this]
+}
+
+run "rejects_invalid_fargate_combination" {
+  command = plan
+
+  variables {
+    cpu    = 256
+    memory = 4096
+  }
+
+  expect_failures = [aws_ecs_task_definition.this]
+}
+
+run "rejects_secret_not_in_secret_arns" {
+  command = plan
+
+  variables {
+    secret_arns = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-django-secret-key-prod-td01-AbCdEf"]
+  }
+
+  expect_failures = [aws_ecs_task_definition.this]
+}
+
+run "rejects_secret_in_environment" {
+  command = plan
+
+  variables {
+    environment_variables = { DJANGO_SECRET_KEY = "hunter2" }
+  }
+
+  expect_failures = [var.environment_variables]
+}
+
+run "rejects_bad_cron" {
+  command = plan
+
+  variables {
+    market_open_schedule = "0 8 * * 1-5"
+  }
+
+  expect_failures = [var.market_open_schedule]
+}
+
+run "rejects_bad_cpu" {
+  command = plan
+
+  variables {
+    cpu = 300
+  }
+
+  expect_failures = [var.cpu]
+}
+
+run "rejects_bad_suffix" {
+  command = plan
+
+  variables {
+    environment_suffix = "TOO-LONG-SUFFIX"
+  }
+
+  expect_failures = [var.environment_suffix]
+}

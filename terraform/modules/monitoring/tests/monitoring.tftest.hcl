@@ -1,0 +1,258 @@
+# Plan-only tests with a mocked AWS provider: nothing reaches AWS.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "us-east-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:sns-alarms-prod-td01"
+    }
+  }
+}
+
+variables {
+  environment                   = "prod"
+  environment_suffix            = "td01"
+  owner                         = "platform-team"
+  alb_arn_suffix                = "app/alb-prod-td01/0123456789abcdef"
+  blue_target_group_arn_suffix  = "targetgroup/tg-blue-prod-td01/1111111111111111"
+  green_target_group_arn_suffix = "targetgroup/tg-green-prod-td01/2222222222222222"
+  ecs_cluster_name              = "ecs-prod-td01"
+  blue_service_name             = "svc-blue-prod-td01"
+  green_service_name            = "svc-green-prod-td01"
+  db_cluster_identifier         = "rds-prod-td01"
+  db_writer_instance_id         = "rds-writer-prod-td01"
+  db_reader_instance_id         = "rds-reader-prod-td01"
+}
+
+run "sns_topic_is_kms_encrypted" {
+  command = plan
+
+  assert {
+    condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.sns.arn && aws_kms_key.sns.enable_key_rotation
+    error_message = "The alarm topic must be encrypted with the rotating module KMS key."
+  }
+
+  assert {
+    condition     = aws_sns_topic.alarms.name == "sns-alarms-prod-td01"
+    error_message = "Topic name must be sns-alarms-<env>-<suffix>."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in data.aws_iam_policy_document.sns_kms.statement :
+      anytrue([for p in s.principals : p.type == "Service" && contains(p.identifiers, "cloudwatch.amazonaws.com")]) && contains(s.actions, "kms:GenerateDataKey*") && contains(s.actions, "kms:Decrypt")
+    ])
+    error_message = "The key policy must let CloudWatch use the key to publish alarms."
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.email) == 0
+    error_message = "No e-mail subscription without alarm_email."
+  }
+}
+
+run "email_subscription_when_requested" {
+  command = plan
+
+  variables {
+    alarm_email = "oncall@example.com"
+  }
+
+  assert {
+    condition     = aws_sns_topic_subscription.email[0].protocol == "email" && aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
+    error_message = "alarm_email must create an e-mail subscription."
+  }
+}
+
+run "every_alarm_notifies_the_topic" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for a in concat(values(aws_cloudwatch_metric_alarm.this), values(aws_cloudwatch_metric_alarm.tasks)) :
+      toset(a.alarm_actions) == toset([aws_sns_topic.alarms.arn]) && toset(a.ok_actions) == toset([aws_sns_topic.alarms.arn]) && a.treat_missing_data != null
+    ])
+    error_message = "Every alarm must notify the topic on ALARM and OK and set treat_missing_data."
+  }
+
+  assert {
+    condition = alltrue([
+      for a in concat(values(aws_cloudwatch_metric_alarm.this), values(aws_cloudwatch_metric_alarm.tasks)) :
+      startswith(a.alarm_name, "alarm-") && endswith(a.alarm_name, "-prod-td01") && a.tags["Environment"] == "prod" && a.tags["Owner"] == "platform-team" && a.tags["Project"] == "switchyard"
+    ])
+    error_message = "Alarm names must be alarm-...-<env>-<suffix> and alarms must be tagged."
+  }
+
+  assert {
+    condition     = length(output.alarm_names) == length(aws_cloudwatch_metric_alarm.this) + length(aws_cloudwatch_metric_alarm.tasks)
+    error_message = "alarm_names must list every alarm."
+  }
+}
+
+run "p99_latency_alarm_per_target_group" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] : (
+        aws_cloudwatch_metric_alarm.this["${c}-p99"].extended_statistic == "p99" &&
+        aws_cloudwatch_metric_alarm.this["${c}-p99"].statistic == null &&
+        aws_cloudwatch_metric_alarm.this["${c}-p99"].threshold == 1 &&
+        aws_cloudwatch_metric_alarm.this["${c}-p99"].comparison_operator == "GreaterThanThreshold" &&
+        aws_cloudwatch_metric_alarm.this["${c}-p99"].metric_name == "TargetResponseTime"
+      )
+    ])
+    error_message = "Each colour needs a TargetResponseTime p99 > 1 s alarm."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["green-p99"].dimensions["TargetGroup"] == var.green_target_group_arn_suffix && aws_cloudwatch_metric_alarm.this["green-p99"].dimensions["LoadBalancer"] == var.alb_arn_suffix
+    error_message = "The green latency alarm must watch the green target group."
+  }
+}
+
+run "alb_and_target_group_alarms" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["alb-5xx"].metric_name == "HTTPCode_ELB_5XX_Count" && aws_cloudwatch_metric_alarm.this["alb-5xx"].statistic == "Sum"
+    error_message = "An ALB-generated 5xx alarm must exist."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] : (
+        aws_cloudwatch_metric_alarm.this["${c}-5xx"].metric_name == "HTTPCode_Target_5XX_Count" &&
+        aws_cloudwatch_metric_alarm.this["${c}-unhealthy"].metric_name == "UnHealthyHostCount" &&
+        aws_cloudwatch_metric_alarm.this["${c}-5xx"].period == 60
+      )
+    ])
+    error_message = "Each target group needs target 5xx and unhealthy host alarms with 60 s periods."
+  }
+}
+
+run "ecs_and_aurora_alarms" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] : (
+        aws_cloudwatch_metric_alarm.this["${c}-cpu"].metric_name == "CPUUtilization" &&
+        aws_cloudwatch_metric_alarm.this["${c}-memory"].metric_name == "MemoryUtilization" &&
+        aws_cloudwatch_metric_alarm.this["${c}-cpu"].dimensions["ServiceName"] == (c == "blue" ? var.blue_service_name : var.green_service_name)
+      )
+    ])
+    error_message = "Each service needs CPU and memory alarms."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in ["blue", "green"] :
+      anytrue([for q in aws_cloudwatch_metric_alarm.tasks[c].metric_query : try(q.metric[0].metric_name == "RunningTaskCount", false)])
+    ])
+    error_message = "Each service needs a running-task alarm."
+  }
+
+  assert {
+    condition     = toset([for k in ["db-cpu", "db-connections", "db-memory-writer", "db-replica-lag"] : aws_cloudwatch_metric_alarm.this[k].metric_name]) == toset(["CPUUtilization", "DatabaseConnections", "FreeableMemory", "AuroraReplicaLag"])
+    error_message = "Aurora CPU, connections, freeable memory and replica lag alarms must exist."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["db-memory-writer"].comparison_operator == "LessThanThreshold"
+    error_message = "FreeableMemory must alarm when it drops below the threshold."
+  }
+}
+
+run "alarm_sets_for_switchyard" {
+  command = plan
+
+  assert {
+    condition     = output.blue_alarm_names == ["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01", "alarm-blue-p99-prod-td01"]
+    error_message = "blue_alarm_names must be blue's 5xx, unhealthy and p99 alarms."
+  }
+
+  assert {
+    condition     = output.green_alarm_names == ["alarm-green-5xx-prod-td01", "alarm-green-unhealthy-prod-td01", "alarm-green-p99-prod-td01"]
+    error_message = "green_alarm_names must be green's 5xx, unhealthy and p99 alarms."
+  }
+
+  assert {
+    condition     = contains(output.guard_alarm_names, "alarm-alb-5xx-prod-td01") && length(setintersection(toset(output.guard_alarm_names), toset(concat(output.blue_alarm_names, output.green_alarm_names)))) == 0
+    error_message = "guard_alarm_names must hold the shared ALB alarms and no colour alarm."
+  }
+
+  assert {
+    condition     = alltrue([for n in concat(output.guard_alarm_names, output.blue_alarm_names, output.green_alarm_names) : contains(output.alarm_names, n)])
+    error_message = "Every watched alarm must be one of alarm_names."
+  }
+}
+
+run "rejects_bad_email" {
+  command = plan
+
+  variables {
+    alarm_email = "not-an-email"
+  }
+
+  expect_failures = [var.alarm_email]
+}
+
+run "rejects_bad_period" {
+  command = plan
+
+  variables {
+    shift_alarm_period = 45
+  }
+
+  expect_failures = [var.shift_alarm_period]
+}
+
+run "rejects_zero_latency_threshold" {
+  command = plan
+
+  variables {
+    latency_p99_threshold_seconds = 0
+  }
+
+  expect_failures = [var.latency_p99_threshold_seconds]
+}
+
+run "rejects_bad_suffix" {
+  command = plan
+
+  variables {
+    environment_suffix = "-"
+  }
+
+  expect_failures = [var.environment_suffix]
+}
