@@ -7,8 +7,6 @@
 
 data "aws_caller_identity" "current" {}
 
-data "aws_partition" "current" {}
-
 # The regional Elastic Load Balancing account that writes access logs (127311923021 in us-east-1).
 data "aws_elb_service_account" "current" {}
 
@@ -72,6 +70,7 @@ resource "aws_s3_bucket_versioning" "access_logs" {
 
 # ALB access logs support only SSE-S3 (AES256): the log delivery service cannot use a KMS key, so
 # SSE-KMS here would make every log delivery fail. Access is instead restricted by the bucket policy.
+#tfsec:ignore:aws-s3-encryption-customer-key ALB log delivery supports only SSE-S3; a KMS key would make every delivery fail
 resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id
 
@@ -169,6 +168,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
 # Load balancer
 ################################################################################
 
+#tfsec:ignore:aws-elb-alb-not-public the trading dashboard is reached from the internet; WAF and the 443-only security group front it
 resource "aws_lb" "this" {
   name               = "alb-${local.name_suffix}"
   load_balancer_type = "application"

@@ -287,6 +287,7 @@ data "aws_iam_policy_document" "execution" {
     resources = [var.ecr_repository_arn]
   }
 
+  #tfsec:ignore:aws-iam-no-policy-wildcards "<log-group-arn>:*" names this one log group's streams, nothing else
   statement {
     sid     = "WriteAppLogs"
     effect  = "Allow"

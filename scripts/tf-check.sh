@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# The offline Terraform check CI runs. Every check prints PASS/FAIL with its target, and the last
+# line is the standard summary "N passed, N failed"; the exit status is non-zero on any failure.
+#
+#   scripts/tf-check.sh              all checks
+#   scripts/tf-check.sh CHECK...     only these checks: fmt, tflint, tfsec, or a directory
+#                                    (terraform, terraform/bootstrap, terraform/modules/<name>)
+#                                    whose checks are init+validate and, with a tests/ dir, tofu test
+#   scripts/tf-check.sh --list       print the check names of a full run, one per line
+#
+# Counting: fmt, tflint, tfsec and each validate are one check each; `tofu test` contributes its
+# own "N passed, N failed" run counts (one failed check if it dies before printing them).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+# shellcheck source=scripts/tf-env.sh
+source "$root/scripts/tf-env.sh"
+
+tf_dirs() {
+	local d
+	for d in terraform terraform/bootstrap terraform/modules/*; do
+		compgen -G "$d/*.tf" >/dev/null && echo "$d"
+	done
+}
+
+if [ "${1:-}" = "--list" ]; then
+	echo fmt
+	tf_dirs
+	echo tflint
+	echo tfsec
+	exit 0
+fi
+
+checks=("$@")
+if [ ${#checks[@]} -eq 0 ]; then
+	mapfile -t checks < <("$0" --list)
+fi
+
+passed=0
+failed=0
+failures=()
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+pass() { passed=$((passed + ${2:-1})); printf 'PASS  %s\n' "$1"; }
+fail() {
+	failed=$((failed + ${2:-1}))
+	failures+=("$1")
+	printf 'FAIL  %s\n' "$1"
+	# Show the tool output of the failed step, indented, so CI logs say why.
+	[ -n "${3:-}" ] && [ -s "$3" ] && sed 's/^/      | /' "$3"
+}
+
+# run_logged LOG CMD...: run quietly, keep output for failure reports.
+run_logged() { local log=$1; shift; "$@" >"$log" 2>&1; }
+
+setup_done=0
+ensure_setup() {
+	[ "$setup_done" = 1 ] && return 0
+	setup_done=1
+	if ! run_logged "$logdir/setup.log" "$root/scripts/tf-setup.sh"; then
+		cat "$logdir/setup.log" >&2
+		echo "[tf-check] scripts/tf-setup.sh failed" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+}
+
+check_fmt() {
+	local log="$logdir/fmt.log"
+	if run_logged "$log" tofu fmt -check -recursive -diff -no-color terraform; then
+		pass "fmt (tofu fmt -check -recursive terraform)"
+	else
+		fail "fmt (tofu fmt -check -recursive terraform)" 1 "$log"
+	fi
+}
+
+check_dir() {
+	local dir=$1 name log
+	name=${dir//\//_}
+	log="$logdir/$name.init.log"
+	# -upgrade rewrites a stale lock entry when the plugin was rebuilt (lock files are gitignored).
+	if ! run_logged "$log" tofu -chdir="$dir" init -backend=false -upgrade -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR"; then
+		fail "validate $dir (tofu init failed)" 1 "$log"
+		return
+	fi
+	log="$logdir/$name.validate.log"
+	if run_logged "$log" tofu -chdir="$dir" validate -no-color; then
+		pass "validate $dir"
+	else
+		fail "validate $dir" 1 "$log"
+		return
+	fi
+	[ -d "$dir/tests" ] || return 0
+	compgen -G "$dir/tests/*.tftest.hcl" >/dev/null || return 0
+	log="$logdir/$name.test.log"
+	run_logged "$log" tofu -chdir="$dir" test -no-color
+	local rc=$? summary p f
+	# tofu test ends with "Success! 3 passed, 0 failed." or "Failure! 1 passed, 1 failed, 2 skipped."
+	summary=$(grep -E '^(Success|Failure)! [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	summary=${summary#*! }
+	summary=${summary%.}
+	if [ -n "$summary" ]; then
+		p=${summary%% passed*}
+		f=${summary#*, }
+		f=${f%% failed*}
+		if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then
+			pass "test $dir ($summary)" "$p"
+		else
+			passed=$((passed + p))
+			# A non-zero exit with "0 failed" (e.g. errored runs) still counts as a failure.
+			[ "$f" -eq 0 ] && f=1
+			fail "test $dir ($summary)" "$f" "$log"
+		fi
+	elif [ "$rc" -eq 0 ]; then
+		pass "test $dir"
+	else
+		fail "test $dir (tofu test errored)" 1 "$log"
+	fi
+}
+
+ensure_lint_tools() {
+	local t missing=()
+	for t in tflint tfsec; do
+		[ -x "$root/.tools/bin/$t" ] || missing+=("$t")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	tf_wait_tools
+	run_logged "$logdir/tools.log" "$root/scripts/tools.sh" "${missing[@]}" || cat "$logdir/tools.log" >&2
+}
+
+check_tflint() {
+	ensure_lint_tools
+	local log="$logdir/tflint.log"
+	if run_logged "$log" tflint --chdir=terraform --recursive --config="$root/terraform/.tflint.hcl" --no-color; then
+		pass "tflint (terraform ruleset, recursive)"
+	else
+		fail "tflint (terraform ruleset, recursive)" 1 "$log"
+	fi
+}
+
+check_tfsec() {
+	ensure_lint_tools
+	local log="$logdir/tfsec.log"
+	if run_logged "$log" tfsec terraform --minimum-severity HIGH --no-color --no-module-downloads; then
+		pass "tfsec (HIGH and CRITICAL)"
+	else
+		fail "tfsec (HIGH and CRITICAL)" 1 "$log"
+	fi
+}
+
+for c in "${checks[@]}"; do
+	case $c in
+	fmt) ensure_setup; check_fmt ;;
+	tflint) check_tflint ;;
+	tfsec) check_tfsec ;;
+	*)
+		c=${c%/}
+		if [ -d "$c" ] && compgen -G "$c/*.tf" >/dev/null; then
+			ensure_setup
+			check_dir "$c"
+		else
+			fail "unknown check or directory without .tf files: $c"
+		fi ;;
+	esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo
+	echo "Failed checks:"
+	printf '  - %s\n' "${failures[@]}"
+fi
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
