@@ -1,7 +1,8 @@
 // Package awsclient implements switchyard's ports (deploy.TrafficRouter, deploy.Containers,
-// deploy.Alarms, deploy.Images) with aws-sdk-go-v2. Each adapter talks to the SDK through a narrow
-// interface holding only the calls it makes, so that the action-preserving and batching logic is unit
-// tested with small fakes and integration tested against the kumo emulator.
+// deploy.Alarms, deploy.Images, deploy.Scaling) with aws-sdk-go-v2. Each adapter talks to the SDK
+// through a narrow interface holding only the calls it makes, so that the action-preserving and
+// batching logic is unit tested with small fakes and integration tested against the kumo emulator (and
+// test/ecsfake for ECS and Application Auto Scaling, which kumo lacks).
 package awsclient
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -31,6 +33,8 @@ const (
 	ServiceCloudWatch = "cloudwatch"
 	ServiceECR        = "ecr"
 	ServiceDynamoDB   = "dynamodb"
+	// ServiceAutoScaling is Application Auto Scaling (ECS service desired count).
+	ServiceAutoScaling = "autoscaling"
 )
 
 // Clients holds the port implementations and the raw SDK clients they use.
@@ -39,12 +43,14 @@ type Clients struct {
 	Containers *Containers // deploy.Containers
 	Alarms     *Alarms     // deploy.Alarms
 	Images     *Images     // deploy.Images
+	Scaling    *Scaling    // deploy.Scaling
 
-	ELBv2      *elbv2.Client
-	ECS        *ecs.Client
-	CloudWatch *cloudwatch.Client
-	ECR        *ecr.Client
-	DynamoDB   *dynamodb.Client
+	ELBv2       *elbv2.Client
+	ECS         *ecs.Client
+	CloudWatch  *cloudwatch.Client
+	ECR         *ecr.Client
+	DynamoDB    *dynamodb.Client
+	AutoScaling *applicationautoscaling.Client
 }
 
 var (
@@ -52,6 +58,7 @@ var (
 	_ deploy.Containers    = (*Containers)(nil)
 	_ deploy.Alarms        = (*Alarms)(nil)
 	_ deploy.Images        = (*Images)(nil)
+	_ deploy.Scaling       = (*Scaling)(nil)
 )
 
 // New builds the SDK clients from the daemon configuration. With StaticCredentials the keys come only
@@ -88,7 +95,7 @@ func New(ctx context.Context, cfg config.AWS, m *metrics.Metrics) (*Clients, err
 	}
 	for svc, url := range cfg.Endpoints {
 		switch svc {
-		case ServiceECS, ServiceELBv2, ServiceCloudWatch, ServiceECR, ServiceDynamoDB:
+		case ServiceECS, ServiceELBv2, ServiceCloudWatch, ServiceECR, ServiceDynamoDB, ServiceAutoScaling:
 		default:
 			return nil, fmt.Errorf("awsclient: aws.endpoints.%s: unknown service", svc)
 		}
@@ -143,10 +150,17 @@ func build(ac aws.Config, endpoints map[string]string, m *metrics.Metrics) *Clie
 			}
 			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceDynamoDB))
 		}),
+		AutoScaling: applicationautoscaling.NewFromConfig(ac, func(o *applicationautoscaling.Options) {
+			if u := endpoint(ServiceAutoScaling); u != nil {
+				o.BaseEndpoint = u
+			}
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceAutoScaling))
+		}),
 	}
 	c.Router = NewRouter(c.ELBv2)
 	c.Containers = NewContainers(c.ECS)
 	c.Alarms = NewAlarms(c.CloudWatch)
 	c.Images = NewImages(c.ECR, ac.Region)
+	c.Scaling = NewScaling(c.AutoScaling)
 	return c
 }

@@ -91,7 +91,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 	}
 	ctl, err := controller.New(controller.Options{
 		Preflight: preflight,
-		Store:     store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images,
+		Store:     store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
 		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
 		Log: log, Metrics: m,
 	})

@@ -53,7 +53,7 @@ type Store struct {
 type AWS struct {
 	Region            string            `yaml:"region"`
 	EndpointURL       string            `yaml:"endpoint_url"`
-	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb
+	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling
 	StaticCredentials bool              `yaml:"static_credentials"` // read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only
 	MaxRetries        int               `yaml:"max_retries"`
 }
@@ -239,9 +239,9 @@ func (c *Config) Validate() error {
 	}
 	for k, v := range c.AWS.Endpoints {
 		switch k {
-		case "ecs", "elbv2", "cloudwatch", "ecr", "dynamodb":
+		case "ecs", "elbv2", "cloudwatch", "ecr", "dynamodb", "autoscaling":
 		default:
-			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb)", k)
+			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling)", k)
 		}
 		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
 			add("aws.endpoints.%s: %q must be an http(s) URL", k, v)

@@ -27,7 +27,7 @@ type Options struct {
 	Router     deploy.TrafficRouter
 	Containers deploy.Containers
 	Alarms     deploy.Alarms
-	Images     deploy.Images // optional: without it, tags are not checked against a registry
+	Images     deploy.Images  // optional: without it, tags are not checked against a registry
 	Scaling    deploy.Scaling // optional: without it, auto scaling is not handed over after a release
 	Services   map[string]deploy.Service
 	// PollInterval paces alarm polls, health checks and readiness waits (default 1s).
@@ -37,9 +37,11 @@ type Options struct {
 	RecoveryRollback bool
 	// Preflight checks run before a deployment is accepted (for example the Terraform drift guard).
 	Preflight []func(ctx context.Context, svc deploy.Service) error
-	Log       *zap.Logger
-	Metrics   *metrics.Metrics
-	Now       func() time.Time
+	// RetryBackoff is the first pause after a failed phase; it doubles up to 50 times this (default 100ms).
+	RetryBackoff time.Duration
+	Log          *zap.Logger
+	Metrics      *metrics.Metrics
+	Now          func() time.Time
 }
 
 // Controller accepts deployment requests and runs them.
@@ -67,6 +69,9 @@ func New(o Options) (*Controller, error) {
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = 100 * time.Millisecond
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -168,12 +173,26 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 	}
 	live, consistent, routes, err := c.shifter.Live(ctx, svc)
 	if err != nil {
+		if deploy.KindOf(err) == deploy.KindNotFound {
+			// A missing listener or rule is a configuration problem, not an unknown service.
+			return nil, deploy.Wrap(op, deploy.KindPrecondition, err, "a configured route of "+svc.Name+" does not exist")
+		}
 		return nil, deploy.Wrap(op, "", err, "read live weights")
 	}
 	from, single := live.LiveSlot()
 	if !consistent || !single {
 		return nil, deploy.Errorf(op, deploy.KindPrecondition,
 			"traffic for %s is split (%s) and no active deployment explains it; set the weights to 100/0 first", svc.Name, describeRoutes(routes))
+	}
+	// A misnamed alarm would never fire: every guarding alarm must exist before traffic moves.
+	if names := svc.AlarmsFor(from.Other()); len(names) > 0 {
+		states, err := c.o.Alarms.AlarmStates(ctx, names)
+		if err != nil {
+			return nil, deploy.Wrap(op, "", err, "read guarding alarms")
+		}
+		if missing := rollback.MissingAlarms(names, states); len(missing) > 0 {
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "guarding alarm(s) %s do not exist in CloudWatch; the release would be unguarded", strings.Join(missing, ", "))
+		}
 	}
 	for _, check := range c.o.Preflight {
 		if err := check(ctx, svc); err != nil {
@@ -344,12 +363,10 @@ func (c *Controller) command(ctx context.Context, kind cmdKind, req deploy.Actio
 	case <-ctx.Done():
 		return nil, deploy.Wrap(op, deploy.KindTimeout, ctx.Err(), "deployment busy")
 	}
-	select {
-	case res := <-reply:
-		return res.d, res.err
-	case <-ctx.Done():
-		return nil, deploy.Wrap(op, deploy.KindTimeout, ctx.Err(), "waiting for the deployment to accept the command")
-	}
+	// Once delivered, the command is applied: wait for its answer whatever the caller's context says, so
+	// that a slow store write is not reported as a failure of a command that took effect.
+	res := <-reply
+	return res.d, res.err
 }
 
 // event appends an audit event; a failure to record it is logged, never hidden.

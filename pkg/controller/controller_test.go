@@ -64,7 +64,7 @@ func newEnv(t *testing.T, store *memStore, router *fakeRouter, ecs *fakeECS, ala
 	}
 	o := Options{Store: store, Router: router, Containers: ecs, Alarms: alarms,
 		Images: fakeImages{tags: map[string]bool{"v2": true, "v3": true}}, Services: map[string]deploy.Service{"web": svc},
-		PollInterval: 10 * time.Millisecond}
+		PollInterval: 10 * time.Millisecond, RetryBackoff: time.Millisecond}
 	for _, m := range mutate {
 		m(&o)
 	}
@@ -93,9 +93,13 @@ func (e *env) create(tag string, s *deploy.Strategy) *deploy.Deployment {
 }
 
 // waitFor polls the stored deployment until cond holds.
-func (e *env) waitFor(id string, what string, cond func(*deploy.Deployment) bool) *deploy.Deployment {
+func (e *env) waitFor(id string, what string, cond func(*deploy.Deployment) bool, timeout ...time.Duration) *deploy.Deployment {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	limit := 5 * time.Second
+	if len(timeout) > 0 {
+		limit = timeout[0]
+	}
+	deadline := time.Now().Add(limit)
 	for {
 		d, err := e.store.GetDeployment(context.Background(), id)
 		if err == nil && cond(d) {

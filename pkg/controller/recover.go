@@ -38,6 +38,17 @@ func (r *runner) recover(ctx context.Context) error {
 	if err != nil {
 		return r.startRollbackOnRecovery(ctx, "cannot read live weights: "+deploy.MessageOf(err))
 	}
+	if d.RetireAt != nil {
+		// Past the point of no return: never roll back to the slot being scaled down.
+		for _, rw := range live {
+			if rw.Weights != deploy.AllOn(d.To) {
+				r.fail(ctx, fmt.Sprintf("restart found %s on %s while %s was being retired; not touching traffic", rw.Weights, rw.Route, d.From))
+				return nil
+			}
+		}
+		r.c.event(ctx, d, "", "recover", "daemon restarted while retiring "+string(d.From)+"; finishing", nil)
+		return nil
+	}
 	onIntended := false
 	for _, rw := range live {
 		switch {
@@ -53,6 +64,7 @@ func (r *runner) recover(ctx context.Context) error {
 		"state": string(d.State), "weights": d.Weights.String(), "intended": intendedString(d.Intended)})
 	if d.State == deploy.StateRollingBack {
 		r.pending = &rollback.Trigger{Cause: deploy.CauseRecovery, Reason: d.Reason, ObservedAt: time.Now()}
+		r.ensureRollbackEvent(ctx)
 		return nil
 	}
 	if onIntended || d.Intended != nil {
@@ -82,4 +94,20 @@ func intendedString(w *deploy.Weights) string {
 		return "none"
 	}
 	return w.String()
+}
+
+// ensureRollbackEvent writes the rollback decision's audit event when a crash lost it: that event is
+// written after the weight change it announces is sent, so a crash in between leaves only the record.
+func (r *runner) ensureRollbackEvent(ctx context.Context) {
+	evs, err := r.c.store.Events(ctx, r.d.ID, 0)
+	if err != nil {
+		return
+	}
+	for _, e := range evs {
+		if e.Action == "rollback" {
+			return
+		}
+	}
+	r.c.event(ctx, r.d, "", "rollback", r.d.Reason+" (recorded at recovery: the original event was lost in a crash)",
+		map[string]string{"cause": string(r.d.Cause)})
 }

@@ -40,6 +40,18 @@ type cmdResult struct {
 	err error
 }
 
+// storeError marks a failed write of the record; the in-memory record has been restored to what is stored.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "store: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// Attempts before a failing phase gives up: transient AWS errors (throttling, 5xx, time-outs) are
+// retried this many times before a release is rolled back, and a rollback or a final scale-down that
+// keeps failing is recorded as failed for an operator after this many attempts (four times as many
+// for transient errors; a rollback's weight change itself is retried without limit).
+const maxAttempts = 5
+
 // errInterrupted tells a phase that the deployment's state changed under it (rollback, pause, promote)
 // and the run loop must dispatch again.
 var errInterrupted = errors.New("state changed")
@@ -60,6 +72,11 @@ type runner struct {
 	deferring bool
 	deferred  []deferredEvent
 
+	// stored is the record as last written: a failed write restores it, so nothing in memory runs ahead
+	// of the store.
+	stored   deploy.Deployment
+	failures int // consecutive failed phases (transient AWS errors are retried before giving up)
+
 	health  rollback.HealthTracker
 	pending *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
 	sentAt  time.Time
@@ -68,7 +85,7 @@ type runner struct {
 
 func newRunner(c *Controller, d *deploy.Deployment) *runner {
 	return &runner{
-		c: c, d: d, svc: d.Spec,
+		c: c, d: d, svc: d.Spec, stored: *d,
 		log:    c.log.With(zap.String("deployment_id", d.ID), zap.String("service", d.Service)),
 		trig:   make(chan rollback.Trigger, 1),
 		cmds:   make(chan command),
@@ -94,8 +111,11 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 	}
 	for !r.d.State.Terminal() {
 		if ctx.Err() != nil {
-			r.logger().Info("daemon stopping; deployment left for recovery", zap.String("state", string(r.d.State)))
+			r.logger().Info("daemon stopping; deployment left for recovery")
 			return
+		}
+		if r.guarded() {
+			r.watch()
 		}
 		var err error
 		switch r.d.State {
@@ -112,20 +132,94 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 		default:
 			err = fmt.Errorf("unknown state %q", r.d.State)
 		}
-		if err == nil || errors.Is(err, errInterrupted) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			continue
 		}
-		r.logger().Error("deployment phase failed", zap.String("state", string(r.d.State)), zap.Error(err))
-		if r.d.State == deploy.StateRollingBack {
-			continue // rollBack retries by itself; reaching here means it persisted a failure state
+		if err == nil || errors.Is(err, errInterrupted) {
+			r.failures = 0
+			continue
 		}
-		if serr := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseError,
-			Reason: deploy.MessageOf(err), ObservedAt: time.Now()}, ""); serr != nil && ctx.Err() == nil {
-			r.logger().Error("could not record rollback", zap.Error(serr))
-			r.sleep(ctx, time.Second)
+		if !r.recoverPhase(ctx, err) {
+			return
 		}
 	}
 	r.finished()
+}
+
+// recoverPhase decides what a failed phase leads to; false stops the runner.
+func (r *runner) recoverPhase(ctx context.Context, err error) bool {
+	r.failures++
+	kind := deploy.KindOf(err)
+	r.logger().Error("deployment phase failed", zap.Error(err), zap.Int("attempt", r.failures))
+	var se *storeError
+	switch {
+	case errors.As(err, &se) && kind == deploy.KindConflict:
+		// Another writer changed the record (a second daemon on a shared store): it owns the deployment now.
+		r.logger().Error("deployment record changed by another writer; this daemon stops running it")
+		return false
+	case errors.As(err, &se):
+		r.wait(ctx, time.Second)
+		return true
+	case r.d.State == deploy.StateRollingBack:
+		// Transient errors never end a rollback; others do after maxAttempts, for an operator.
+		if r.failures >= maxAttempts && (!transient(kind) || r.failures >= 4*maxAttempts) {
+			r.fail(ctx, "rollback could not complete: "+deploy.MessageOf(err))
+		} else {
+			r.wait(ctx, r.backoff(r.failures))
+		}
+		return true
+	case r.d.RetireAt != nil:
+		// Past the point of no return: the release is live; only the clean-up is left to finish.
+		if r.failures >= maxAttempts && (!transient(kind) || r.failures >= 4*maxAttempts) {
+			r.fail(ctx, fmt.Sprintf("%s is live on %s, but retiring %s failed: %s", r.d.ImageTag, r.d.To, r.d.From, deploy.MessageOf(err)))
+		} else {
+			r.wait(ctx, r.backoff(r.failures))
+		}
+		return true
+	case transient(kind) && r.failures < maxAttempts:
+		r.wait(ctx, r.backoff(r.failures))
+		return true
+	}
+	if serr := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseError, Reason: deploy.MessageOf(err), ObservedAt: time.Now()}, ""); serr != nil && !errors.Is(serr, errInterrupted) {
+		r.logger().Error("could not record rollback", zap.Error(serr))
+		r.wait(ctx, time.Second)
+	}
+	return true
+}
+
+func transient(k deploy.Kind) bool { return k == deploy.KindUnavailable || k == deploy.KindTimeout }
+
+func (r *runner) backoff(attempt int) time.Duration {
+	base := r.c.o.RetryBackoff
+	return min(time.Duration(1<<min(attempt, 6))*base, 50*base)
+}
+
+// wait pauses for d while still reacting to rollback triggers and operator commands.
+func (r *runner) wait(ctx context.Context, d time.Duration) {
+	_ = r.guard(ctx, time.Now().Add(d), false)
+}
+
+// guarded reports whether the new release takes (or may take) traffic, so its alarms must be watched.
+func (r *runner) guarded() bool {
+	switch r.d.State {
+	case deploy.StateShifting, deploy.StatePaused:
+		return true
+	case deploy.StateFinalizing:
+		return r.d.RetireAt == nil
+	}
+	return false
+}
+
+// fail records a terminal failure that needs an operator, with the live weights in the reason.
+func (r *runner) fail(ctx context.Context, reason string) {
+	if routes, err := r.c.shifter.Read(ctx, r.svc); err == nil {
+		reason += "; live weights: " + describeRoutes(routes)
+	}
+	now := r.now()
+	r.d.State, r.d.Reason, r.d.FinishedAt = deploy.StateFailed, reason, &now
+	if err := r.save(ctx, "", "failed", reason, nil); err != nil {
+		r.logger().Error("could not record failure", zap.Error(err))
+	}
 }
 
 // save persists the record (retrying while the store is unavailable: no side effect may run before its
@@ -133,21 +227,25 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 func (r *runner) save(ctx context.Context, actor, action, reason string, detail map[string]string) error {
 	r.d.UpdatedAt = r.now()
 	r.d.Guard = nil
-	backoff := 50 * time.Millisecond
+	delay := 50 * time.Millisecond
 	for {
 		err := r.c.store.UpdateDeployment(context.WithoutCancel(ctx), r.d)
 		if err == nil {
 			break
 		}
-		if deploy.KindOf(err) != deploy.KindUnavailable {
-			return err
+		if deploy.KindOf(err) != deploy.KindUnavailable || !r.sleep(ctx, delay) {
+			// Nothing in memory may run ahead of the store: forget what this write announced.
+			*r.d = r.stored
+			r.deferring, r.deferred = false, nil
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &storeError{err: err}
 		}
 		r.logger().Warn("store unavailable; retrying", zap.Error(err))
-		if !r.sleep(ctx, backoff) {
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, 2*time.Second)
+		delay = min(2*delay, 2*time.Second)
 	}
+	r.stored = *r.d
 	if action != "" {
 		r.logger().Info(action, zap.String("reason", reason), zap.Any("detail", detail))
 		if r.deferring {
@@ -375,37 +473,44 @@ func (r *runner) shifter() *shifter.Shifter {
 }
 
 // finalize waits out the old target group's deregistration delay (still guarded: the old slot is up, so
-// a rollback is one weight change away), then scales the old slot down. Its task definition is kept.
+// a rollback is one weight change away), then passes the point of no return and retires the old slot:
+// auto scaling handed over, scaled to zero. Its task definition is kept.
 func (r *runner) finalize(ctx context.Context) error {
 	d, svc := r.d, r.svc
-	r.watch()
 	delay := svc.DeregDelay.D()
-	cctx, cancel := awsCtx(ctx)
-	if live, err := r.c.o.Router.DeregistrationDelay(cctx, svc.TargetGroups[d.From]); err == nil {
-		delay = live
+	if d.RetireAt == nil {
+		cctx, cancel := awsCtx(ctx)
+		if live, err := r.c.o.Router.DeregistrationDelay(cctx, svc.TargetGroups[d.From]); err == nil {
+			delay = live
+		}
+		cancel()
+		shifted := r.now()
+		if d.ShiftedAt != nil {
+			shifted = *d.ShiftedAt
+		}
+		if err := r.guard(ctx, shifted.Add(delay), true); err != nil {
+			return err
+		}
+		// Weights are read back once more: the old slot is retired only when the ALB really sends it nothing.
+		live, consistent, _, err := r.c.shifter.Live(ctx, svc)
+		if err != nil {
+			return deploy.Wrap("finalize", "", err, "verify weights before scale-down")
+		}
+		if !consistent || live != deploy.AllOn(d.To) {
+			return deploy.Errorf("finalize", deploy.KindPrecondition, "weights changed outside switchyard (%s); not scaling %s down", live, d.From)
+		}
+		r.unwatch()
+		now := r.now()
+		d.RetireAt = &now
+		if err := r.save(ctx, "", "retire", fmt.Sprintf("weights verified on %s; retiring %s (no rollback past this point)", d.To, d.From), nil); err != nil {
+			return err
+		}
 	}
-	cancel()
-	shifted := r.now()
-	if d.ShiftedAt != nil {
-		shifted = *d.ShiftedAt
-	}
-	if err := r.guard(ctx, shifted.Add(delay), true); err != nil {
-		return err
-	}
-	// Weights are read back once more: the old slot is scaled down only when the ALB really sends it nothing.
-	live, consistent, _, err := r.c.shifter.Live(ctx, svc)
-	if err != nil {
-		return deploy.Wrap("finalize", "", err, "verify weights before scale-down")
-	}
-	if !consistent || live != deploy.AllOn(d.To) {
-		return deploy.Errorf("finalize", deploy.KindPrecondition, "weights changed outside switchyard (%s); not scaling %s down", live, d.From)
-	}
-	r.unwatch()
 	if err := r.handoffScaling(ctx); err != nil {
 		return deploy.Wrap("finalize", "", err, "hand auto scaling over")
 	}
-	cctx, cancel = awsCtx(ctx)
-	err = r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.From], "", 0)
+	cctx, cancel := awsCtx(ctx)
+	err := r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.From], "", 0)
 	cancel()
 	if err != nil {
 		return deploy.Wrap("finalize", "", err, "scale old slot down")
@@ -422,13 +527,17 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 	if d.State == deploy.StateRollingBack || d.State.Terminal() {
 		return errInterrupted
 	}
+	if d.RetireAt != nil {
+		// The old slot is being scaled down: sending traffic back to it would be an outage.
+		r.logger().Warn("rollback trigger ignored past the point of no return", zap.String("reason", t.Reason))
+		return errInterrupted
+	}
 	from := d.State
 	d.State, d.Cause, d.Reason = deploy.StateRollingBack, t.Cause, t.Reason
 	detail := map[string]string{"cause": string(t.Cause), "from_state": string(from)}
 	for k, v := range t.Detail {
 		detail[k] = v
 	}
-	r.pending = &t
 	// The decision and the intended weights go to the store in one write, and its audit event is written
 	// after the weight change is sent: one fsync between seeing the trigger and sending ModifyListener.
 	if target := deploy.AllOn(d.From); d.Weights != target || d.Intended != nil {
@@ -439,18 +548,31 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 	if err := r.save(ctx, actor, "rollback", t.Reason, detail); err != nil {
 		return err
 	}
+	r.pending, r.sentAt = &t, time.Time{}
 	r.logger().Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
 	return errInterrupted
 }
 
-// rollBack sends all traffic back to the previous slot (retrying until verified: traffic safety comes
-// first), then scales the new slot down and restores its previous task definition.
+// rollBack sends all traffic back to the previous slot, then scales the new slot down and restores its
+// previous task definition. Transient failures of the weight change are retried without limit (traffic
+// safety comes first); other failures end in failed after maxAttempts (see recoverPhase).
 func (r *runner) rollBack(ctx context.Context) error {
 	d, svc := r.d, r.svc
 	r.unwatch()
 	target := deploy.AllOn(d.From)
-	backoff := 100 * time.Millisecond
-	for d.Weights != target || d.Intended != nil {
+	needed := d.Weights != target || d.Intended != nil
+	if !needed {
+		// The record says traffic is already back; the ALB must say so too (a route edited by hand, or
+		// a rollback decided before any weight change, is not trusted).
+		routes, err := r.c.shifter.Read(ctx, svc)
+		if err != nil {
+			return deploy.Wrap("rollback", "", err, "read live weights")
+		}
+		for _, rw := range routes {
+			needed = needed || rw.Weights != target
+		}
+	}
+	for attempt := 1; needed; attempt++ {
 		err := r.setWeights(ctx, target, "rollback to "+string(d.From))
 		if err == nil {
 			break
@@ -458,46 +580,36 @@ func (r *runner) rollBack(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.logger().Error("rollback weight change failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
-		r.sleep(ctx, backoff)
-		backoff = min(2*backoff, 5*time.Second)
+		if !transient(deploy.KindOf(err)) {
+			return err
+		}
+		r.logger().Error("rollback weight change failed; retrying", zap.Error(err), zap.Int("attempt", attempt))
+		r.wait(ctx, r.backoff(attempt))
 	}
 	if t := r.pending; t != nil {
 		verified := time.Since(t.ObservedAt)
-		decision := r.sentAt.Sub(t.ObservedAt)
+		detail := map[string]string{"verified_ms": strconv.FormatFloat(float64(verified.Microseconds())/1000, 'f', 3, 64)}
 		if m := r.c.o.Metrics; m != nil {
 			m.RollbackTotal.WithLabelValues(string(t.Cause)).Observe(verified.Seconds())
-			if !r.sentAt.IsZero() {
+		}
+		if !r.sentAt.IsZero() {
+			decision := r.sentAt.Sub(t.ObservedAt)
+			detail["decision_ms"] = strconv.FormatFloat(float64(decision.Microseconds())/1000, 'f', 3, 64)
+			if m := r.c.o.Metrics; m != nil {
 				m.RollbackDecision.WithLabelValues(string(t.Cause)).Observe(decision.Seconds())
 			}
 		}
-		r.c.event(ctx, d, "", "rollback.traffic_restored", "all traffic on "+string(d.From), map[string]string{
-			"decision_ms": strconv.FormatFloat(float64(decision.Microseconds())/1000, 'f', 3, 64),
-			"verified_ms": strconv.FormatFloat(float64(verified.Microseconds())/1000, 'f', 3, 64)})
+		r.c.event(ctx, d, "", "rollback.traffic_restored", "all traffic on "+string(d.From), detail)
 		r.pending = nil
 	}
-	restore := d.PreviousToTaskDef
-	var err error
-	for attempt := 1; attempt <= 5; attempt++ {
-		cctx, cancel := awsCtx(ctx)
-		err = r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.To], restore, 0)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		r.sleep(ctx, time.Duration(attempt)*200*time.Millisecond)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	cctx, cancel := awsCtx(ctx)
+	err := r.c.o.Containers.UpdateService(cctx, svc.Cluster, svc.ECSServices[d.To], d.PreviousToTaskDef, 0)
+	cancel()
+	if err != nil {
+		return deploy.Wrap("rollback", "", err, "traffic restored to "+string(d.From)+" but scaling "+string(d.To)+" down failed")
 	}
 	now := r.now()
-	d.FinishedAt = &now
-	if err != nil {
-		d.State = deploy.StateFailed
-		d.Reason += "; traffic restored to " + string(d.From) + " but scaling " + string(d.To) + " down failed: " + deploy.MessageOf(err)
-		return r.save(ctx, "", "failed", d.Reason, nil)
-	}
-	d.State = deploy.StateRolledBack
+	d.State, d.FinishedAt = deploy.StateRolledBack, &now
 	return r.save(ctx, "", "rolled_back", d.Reason, map[string]string{"cause": string(d.Cause)})
 }
 
@@ -568,6 +680,9 @@ func (r *runner) handle(ctx context.Context, cmd command) (*deploy.Deployment, e
 	snapshot := func() *deploy.Deployment { c := *d; return &c }
 	switch cmd.kind {
 	case cmdAbort:
+		if d.RetireAt != nil {
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "deployment is retiring %s after verifying all traffic on %s; too late to abort (deploy the previous tag instead)", d.From, d.To)
+		}
 		reason := "aborted by " + cmd.req.Actor
 		if cmd.req.Reason != "" {
 			reason += ": " + cmd.req.Reason

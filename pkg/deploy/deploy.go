@@ -276,7 +276,11 @@ type Deployment struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 	StepStartedAt *time.Time `json:"step_started_at,omitempty"`
 	// ShiftedAt is when the final weights were verified on To (finalizing starts the dereg wait then).
-	ShiftedAt  *time.Time `json:"shifted_at,omitempty"`
+	ShiftedAt *time.Time `json:"shifted_at,omitempty"`
+	// RetireAt is the point of no return: set (and stored) right before the old slot is scaled down.
+	// From then on the deployment can only finish forwards; a rollback would send traffic to a slot
+	// with no tasks.
+	RetireAt   *time.Time `json:"retire_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	// Version increases with every update; the store rejects stale writes.
 	Version int64 `json:"version"`

@@ -15,7 +15,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -50,12 +49,10 @@ const (
 )
 
 const (
-	defaultListLimit = 100
-	maxListLimit     = 1000
-	skDeployment     = "DEPLOYMENT"
-	skLock           = "ACTIVE"
-	pkAll            = "DEPLOYMENTS"
-	eventPrefix      = "EVENT#"
+	skDeployment = "DEPLOYMENT"
+	skLock       = "ACTIVE"
+	pkAll        = "DEPLOYMENTS"
+	eventPrefix  = "EVENT#"
 )
 
 // Store implements deploy.Store on a DynamoDB table.
@@ -124,7 +121,7 @@ func EnsureTable(ctx context.Context, c TableClient, table string) error {
 // transaction. A held lock is KindConflict with ActiveID; an existing id is KindConflict.
 func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) error {
 	const op = "dynamo.CreateDeployment"
-	if err := validate(op, d); err != nil {
+	if err := deploy.ValidateStored(op, d); err != nil {
 		return err
 	}
 	item, err := deploymentItem(op, d, 1)
@@ -146,7 +143,7 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) erro
 	if failed := cancelled(err); failed != nil {
 		switch {
 		case failed[0]:
-			return deploy.Errorf(op, deploy.KindConflict, "deployment %s already exists", d.ID)
+			return deploy.DeploymentExistsError(op, d.ID)
 		case len(failed) > 1 && failed[1]:
 			return s.lockConflict(ctx, op, d)
 		}
@@ -162,7 +159,7 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) erro
 // service's lock in the same transaction; a terminal d releases it if it holds it.
 func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
 	const op = "dynamo.UpdateDeployment"
-	if err := validate(op, d); err != nil {
+	if err := deploy.ValidateStored(op, d); err != nil {
 		return err
 	}
 	next := d.Version + 1
@@ -206,8 +203,7 @@ func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) erro
 			if gerr != nil {
 				return deploy.Wrap(op, "", gerr, "update deployment "+d.ID)
 			}
-			return deploy.Errorf(op, deploy.KindConflict,
-				"deployment %s was changed concurrently: version %d is stale, stored version is %d", d.ID, d.Version, stored.Version)
+			return deploy.StaleVersionError(op, d.ID, d.Version, stored.Version)
 		case len(failed) > 1 && failed[1] && d.State.Active():
 			return s.lockConflict(ctx, op, d)
 		}
@@ -229,7 +225,7 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deploymen
 		return nil, awsErr(op, err, "read deployment "+id)
 	}
 	if out.Item == nil {
-		return nil, deploy.Errorf(op, deploy.KindNotFound, "deployment %s not found", id)
+		return nil, deploy.DeploymentNotFoundError(op, id)
 	}
 	return decodeDeployment(op, out.Item)
 }
@@ -239,14 +235,9 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deploymen
 // be missing.
 func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
 	const op = "dynamo.ListDeployments"
-	limit := f.Limit
-	switch {
-	case limit < 0:
-		return nil, deploy.Errorf(op, deploy.KindInvalid, "limit must not be negative, got %d", limit)
-	case limit == 0:
-		limit = defaultListLimit
-	case limit > maxListLimit:
-		limit = maxListLimit
+	limit, err := deploy.ListLimit(op, f)
+	if err != nil {
+		return nil, err
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
@@ -293,13 +284,8 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 // failed write leaves a gap in the sequence, never a duplicate.
 func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	const op = "dynamo.AppendEvent"
-	switch {
-	case e == nil:
-		return deploy.Errorf(op, deploy.KindInvalid, "event is nil")
-	case e.DeploymentID == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "event %q has no deployment id", e.Action)
-	case e.Action == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "event of deployment %s has no action", e.DeploymentID)
+	if err := deploy.ValidateEvent(op, e); err != nil {
+		return err
 	}
 	out, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
@@ -319,7 +305,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	item["seq"] = num(seq)
 	item["deployment_id"] = str(e.DeploymentID)
 	item["service"] = str(e.Service)
-	item["time"] = str(formatTime(e.Time))
+	item["time"] = str(deploy.FormatSortableTime(e.Time))
 	item["actor"] = str(e.Actor)
 	item["action"] = str(e.Action)
 	item["state"] = str(string(e.State))
@@ -395,22 +381,7 @@ func (s *Store) lockConflict(ctx context.Context, op string, d *deploy.Deploymen
 	if err != nil {
 		return awsErr(op, err, "read lock of service "+d.Service)
 	}
-	return &deploy.Error{Op: op, Kind: deploy.KindConflict, ActiveID: active,
-		Message: "service " + d.Service + " already has an active deployment " + active}
-}
-
-func validate(op string, d *deploy.Deployment) error {
-	switch {
-	case d == nil:
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment is nil")
-	case d.ID == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment id is empty")
-	case d.Service == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no service", d.ID)
-	case d.State == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no state", d.ID)
-	}
-	return nil
+	return deploy.ServiceLockedError(op, d.Service, active)
 }
 
 // cancelled returns, for a cancelled transaction, which of its items failed their condition; nil for
@@ -435,20 +406,12 @@ func cancelled(err error) []bool {
 // awsErr wraps a DynamoDB failure; throttling, transaction conflicts and network errors are all
 // "unavailable" (retryable).
 func awsErr(op string, err error, msg string) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return deploy.Wrap(op, deploy.KindTimeout, err, msg)
-	}
 	var rnf *types.ResourceNotFoundException
-	if errors.As(err, &rnf) {
-		return deploy.Wrap(op, deploy.KindUnavailable, err, msg+" (table missing? run EnsureTable)")
+	if errors.As(err, &rnf) && !errors.Is(err, context.DeadlineExceeded) {
+		msg += " (table missing? run EnsureTable)"
 	}
-	return deploy.Wrap(op, deploy.KindUnavailable, err, msg)
+	return deploy.StoreFailure(op, err, msg)
 }
-
-// tsFormat has a fixed nine-digit fraction so that created_at sorts correctly as a string.
-const tsFormat = "2006-01-02T15:04:05.000000000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(tsFormat) }
 
 func eventSK(seq int64) string { return fmt.Sprintf("%s%020d", eventPrefix, seq) }
 
@@ -483,25 +446,20 @@ func lockItem(d *deploy.Deployment) map[string]types.AttributeValue {
 	return it
 }
 
-// deploymentItem encodes a copy of d with UTC times, Guard dropped (it is never stored) and the given
-// version.
+// deploymentItem is d as deploy.EncodeStored writes it with the given version, plus the attributes the
+// lock, the conditions and the indexes need.
 func deploymentItem(op string, d *deploy.Deployment, version int64) (map[string]types.AttributeValue, error) {
-	c := *d
-	c.Version = version
-	c.Guard = nil
-	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	c.StepStartedAt, c.ShiftedAt, c.FinishedAt = utcPtr(c.StepStartedAt), utcPtr(c.ShiftedAt), utcPtr(c.FinishedAt)
-	b, err := json.Marshal(&c)
+	b, err := deploy.EncodeStored(op, d, version)
 	if err != nil {
-		return nil, deploy.Wrap(op, deploy.KindInternal, err, "encode deployment "+d.ID)
+		return nil, err
 	}
-	sortKey := formatTime(d.CreatedAt) + "#" + d.ID
+	sortKey := deploy.FormatSortableTime(d.CreatedAt) + "#" + d.ID
 	it := key("DEPLOYMENT#"+d.ID, skDeployment)
 	it["id"] = str(d.ID)
 	it["service"] = str(d.Service)
 	it["state"] = str(string(d.State))
 	it["active"] = &types.AttributeValueMemberBOOL{Value: d.State.Active()}
-	it["created_at"] = str(formatTime(d.CreatedAt))
+	it["created_at"] = str(deploy.FormatSortableTime(d.CreatedAt))
 	it["version"] = num(version)
 	it["data"] = str(string(b))
 	it["gsi1pk"], it["gsi1sk"] = str(pkAll), str(sortKey)
@@ -509,25 +467,17 @@ func deploymentItem(op string, d *deploy.Deployment, version int64) (map[string]
 	return it, nil
 }
 
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
 func decodeDeployment(op string, item map[string]types.AttributeValue) (*deploy.Deployment, error) {
-	var d deploy.Deployment
-	if err := json.Unmarshal([]byte(strAttr(item, "data")), &d); err != nil {
-		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment")
+	d, err := deploy.DecodeStored(op, []byte(strAttr(item, "data")))
+	if err != nil {
+		return nil, err
 	}
 	v, err := numAttr(item, "version")
 	if err != nil {
 		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment "+d.ID)
 	}
 	d.Version = v // the attribute is authoritative
-	return &d, nil
+	return d, nil
 }
 
 func decodeEvent(item map[string]types.AttributeValue) (deploy.Event, error) {
@@ -535,12 +485,12 @@ func decodeEvent(item map[string]types.AttributeValue) (deploy.Event, error) {
 	if err != nil {
 		return deploy.Event{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, strAttr(item, "time"))
+	t, err := deploy.ParseSortableTime(strAttr(item, "time"))
 	if err != nil {
 		return deploy.Event{}, err
 	}
 	e := deploy.Event{
-		Seq: seq, DeploymentID: strAttr(item, "deployment_id"), Service: strAttr(item, "service"), Time: t.UTC(),
+		Seq: seq, DeploymentID: strAttr(item, "deployment_id"), Service: strAttr(item, "service"), Time: t,
 		Actor: strAttr(item, "actor"), Action: strAttr(item, "action"), State: deploy.State(strAttr(item, "state")),
 		Reason: strAttr(item, "reason"),
 	}

@@ -123,6 +123,12 @@ func (m *Monitor) Poll(ctx context.Context) {
 	m.last = states
 	m.mu.Unlock()
 	for id, w := range watches {
+		m.mu.Lock()
+		_, still := m.watches[id]
+		m.mu.Unlock()
+		if !still {
+			continue // unwatched while the poll was in flight
+		}
 		if tr, ok := FiringAlarms(w.names, states, now); ok {
 			m.Log.Info("guarding alarm firing", zap.String("deployment_id", id), zap.String("reason", tr.Reason))
 			w.fire(tr)

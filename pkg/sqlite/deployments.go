@@ -3,25 +3,18 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 	sqlite3 "modernc.org/sqlite/lib"
-)
-
-const (
-	defaultListLimit = 100
-	maxListLimit     = 1000
 )
 
 // CreateDeployment inserts d with Version 1. It fails with KindConflict (ActiveID set) when d is active
 // and its service already has an active deployment, and with KindConflict when d.ID exists.
 func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) (err error) {
 	const op = "sqlite.CreateDeployment"
-	if err := validate(op, d); err != nil {
+	if err := deploy.ValidateStored(op, d); err != nil {
 		return err
 	}
 	data, err := encode(op, d, 1)
@@ -30,17 +23,17 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) (err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return dbErr(op, err, "begin")
+		return deploy.StoreFailure(op, err, "begin")
 	}
 	defer rollbackOnError(tx, &err)
 	_, err = tx.ExecContext(ctx, `INSERT INTO deployments (id, service, state, active, created_at, updated_at, version, data)
 VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,
-		d.ID, d.Service, string(d.State), d.State.Active(), formatTime(d.CreatedAt), formatTime(d.UpdatedAt), data)
+		d.ID, d.Service, string(d.State), d.State.Active(), deploy.FormatSortableTime(d.CreatedAt), deploy.FormatSortableTime(d.UpdatedAt), data)
 	if err != nil {
 		return lockConflict(ctx, tx, op, d, err)
 	}
 	if err = tx.Commit(); err != nil {
-		return dbErr(op, err, "commit")
+		return deploy.StoreFailure(op, err, "commit")
 	}
 	d.Version = 1
 	return nil
@@ -51,7 +44,7 @@ VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,
 // another active deployment is KindConflict with ActiveID.
 func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) (err error) {
 	const op = "sqlite.UpdateDeployment"
-	if err := validate(op, d); err != nil {
+	if err := deploy.ValidateStored(op, d); err != nil {
 		return err
 	}
 	next := d.Version + 1
@@ -61,36 +54,35 @@ func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) (err
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return dbErr(op, err, "begin")
+		return deploy.StoreFailure(op, err, "begin")
 	}
 	defer rollbackOnError(tx, &err)
 	res, err := tx.ExecContext(ctx, `UPDATE deployments
 SET service = ?, state = ?, active = ?, created_at = ?, updated_at = ?, version = ?, data = ?
 WHERE id = ? AND version = ?`,
-		d.Service, string(d.State), d.State.Active(), formatTime(d.CreatedAt), formatTime(d.UpdatedAt), next, data,
+		d.Service, string(d.State), d.State.Active(), deploy.FormatSortableTime(d.CreatedAt), deploy.FormatSortableTime(d.UpdatedAt), next, data,
 		d.ID, d.Version)
 	if err != nil {
 		return lockConflict(ctx, tx, op, d, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return dbErr(op, err, "update")
+		return deploy.StoreFailure(op, err, "update")
 	}
 	if n == 0 {
 		var stored int64
 		switch err = tx.QueryRowContext(ctx, `SELECT version FROM deployments WHERE id = ?`, d.ID).Scan(&stored); {
 		case errors.Is(err, sql.ErrNoRows):
-			err = deploy.Errorf(op, deploy.KindNotFound, "deployment %s not found", d.ID)
+			err = deploy.DeploymentNotFoundError(op, d.ID)
 		case err != nil:
-			err = dbErr(op, err, "read version")
+			err = deploy.StoreFailure(op, err, "read version")
 		default:
-			err = deploy.Errorf(op, deploy.KindConflict,
-				"deployment %s was changed concurrently: version %d is stale, stored version is %d", d.ID, d.Version, stored)
+			err = deploy.StaleVersionError(op, d.ID, d.Version, stored)
 		}
 		return err
 	}
 	if err = tx.Commit(); err != nil {
-		return dbErr(op, err, "commit")
+		return deploy.StoreFailure(op, err, "commit")
 	}
 	d.Version = next
 	return nil
@@ -105,26 +97,21 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deploymen
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT data, version FROM deployments WHERE id = ?`, id).Scan(&data, &version)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, deploy.Errorf(op, deploy.KindNotFound, "deployment %s not found", id)
+		return nil, deploy.DeploymentNotFoundError(op, id)
 	}
 	if err != nil {
-		return nil, dbErr(op, err, "read deployment "+id)
+		return nil, deploy.StoreFailure(op, err, "read deployment "+id)
 	}
 	return decode(op, data, version)
 }
 
 // ListDeployments returns deployments newest first (created_at, then id, both descending), at most
-// f.Limit (default 100, capped at 1000).
+// deploy.ListLimit(f).
 func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
 	const op = "sqlite.ListDeployments"
-	limit := f.Limit
-	switch {
-	case limit < 0:
-		return nil, deploy.Errorf(op, deploy.KindInvalid, "limit must not be negative, got %d", limit)
-	case limit == 0:
-		limit = defaultListLimit
-	case limit > maxListLimit:
-		limit = maxListLimit
+	limit, err := deploy.ListLimit(op, f)
+	if err != nil {
+		return nil, err
 	}
 	var (
 		where []string
@@ -144,7 +131,7 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 	args = append(args, limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, dbErr(op, err, "list deployments")
+		return nil, deploy.StoreFailure(op, err, "list deployments")
 	}
 	defer rows.Close()
 	out := make([]*deploy.Deployment, 0)
@@ -154,7 +141,7 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 			version int64
 		)
 		if err := rows.Scan(&data, &version); err != nil {
-			return nil, dbErr(op, err, "list deployments")
+			return nil, deploy.StoreFailure(op, err, "list deployments")
 		}
 		d, err := decode(op, data, version)
 		if err != nil {
@@ -163,23 +150,9 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbErr(op, err, "list deployments")
+		return nil, deploy.StoreFailure(op, err, "list deployments")
 	}
 	return out, nil
-}
-
-func validate(op string, d *deploy.Deployment) error {
-	switch {
-	case d == nil:
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment is nil")
-	case d.ID == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment id is empty")
-	case d.Service == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no service", d.ID)
-	case d.State == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "deployment %s has no state", d.ID)
-	}
-	return nil
 }
 
 // lockConflict maps a failed INSERT/UPDATE: the partial unique index on active deployments becomes the
@@ -191,14 +164,13 @@ func lockConflict(ctx context.Context, tx *sql.Tx, op string, d *deploy.Deployme
 		var active string
 		if qerr := tx.QueryRowContext(ctx, `SELECT id FROM deployments WHERE service = ? AND active = 1`,
 			d.Service).Scan(&active); qerr != nil && !errors.Is(qerr, sql.ErrNoRows) {
-			return dbErr(op, qerr, "read active deployment")
+			return deploy.StoreFailure(op, qerr, "read active deployment")
 		}
-		return &deploy.Error{Op: op, Kind: deploy.KindConflict, ActiveID: active,
-			Message: "service " + d.Service + " already has an active deployment " + active}
+		return deploy.ServiceLockedError(op, d.Service, active)
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		return deploy.Errorf(op, deploy.KindConflict, "deployment %s already exists", d.ID)
+		return deploy.DeploymentExistsError(op, d.ID)
 	}
-	return dbErr(op, err, "write deployment "+d.ID)
+	return deploy.StoreFailure(op, err, "write deployment "+d.ID)
 }
 
 func rollbackOnError(tx *sql.Tx, err *error) {
@@ -207,37 +179,17 @@ func rollbackOnError(tx *sql.Tx, err *error) {
 	}
 }
 
-// encode marshals a copy of d with its times in UTC and the given version, so that what is read back
-// equals what was written regardless of the writer's time zone. Guard is dropped.
+// encode is deploy.EncodeStored as the text the data column holds.
 func encode(op string, d *deploy.Deployment, version int64) (string, error) {
-	c := *d
-	c.Version = version
-	c.Guard = nil // live alarm states, filled on read by the controller; never stored
-	c.CreatedAt = c.CreatedAt.UTC()
-	c.UpdatedAt = c.UpdatedAt.UTC()
-	c.StepStartedAt = utcPtr(c.StepStartedAt)
-	c.ShiftedAt = utcPtr(c.ShiftedAt)
-	c.FinishedAt = utcPtr(c.FinishedAt)
-	b, err := json.Marshal(&c)
-	if err != nil {
-		return "", deploy.Wrap(op, deploy.KindInternal, err, "encode deployment "+d.ID)
-	}
-	return string(b), nil
-}
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+	b, err := deploy.EncodeStored(op, d, version)
+	return string(b), err
 }
 
 func decode(op, data string, version int64) (*deploy.Deployment, error) {
-	var d deploy.Deployment
-	if err := json.Unmarshal([]byte(data), &d); err != nil {
-		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment")
+	d, err := deploy.DecodeStored(op, []byte(data))
+	if err != nil {
+		return nil, err
 	}
 	d.Version = version // the column is authoritative
-	return &d, nil
+	return d, nil
 }

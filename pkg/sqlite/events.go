@@ -11,13 +11,8 @@ import (
 // AppendEvent stores e and sets e.Seq, which increases across the whole store and is never reused.
 func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	const op = "sqlite.AppendEvent"
-	switch {
-	case e == nil:
-		return deploy.Errorf(op, deploy.KindInvalid, "event is nil")
-	case e.DeploymentID == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "event %q has no deployment id", e.Action)
-	case e.Action == "":
-		return deploy.Errorf(op, deploy.KindInvalid, "event of deployment %s has no action", e.DeploymentID)
+	if err := deploy.ValidateEvent(op, e); err != nil {
+		return err
 	}
 	var detail sql.NullString
 	if len(e.Detail) > 0 {
@@ -29,13 +24,13 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	}
 	res, err := s.w.ExecContext(ctx, `INSERT INTO events (deployment_id, service, time, actor, action, state, reason, detail)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.DeploymentID, e.Service, formatTime(e.Time), e.Actor, e.Action, string(e.State), e.Reason, detail)
+		e.DeploymentID, e.Service, deploy.FormatSortableTime(e.Time), e.Actor, e.Action, string(e.State), e.Reason, detail)
 	if err != nil {
-		return dbErr(op, err, "append event to deployment "+e.DeploymentID)
+		return deploy.StoreFailure(op, err, "append event to deployment "+e.DeploymentID)
 	}
 	seq, err := res.LastInsertId()
 	if err != nil {
-		return dbErr(op, err, "read event seq")
+		return deploy.StoreFailure(op, err, "read event seq")
 	}
 	e.Seq = seq
 	return nil
@@ -48,7 +43,7 @@ func (s *Store) Events(ctx context.Context, deploymentID string, afterSeq int64)
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, deployment_id, service, time, actor, action, state, reason, detail
 FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq`, deploymentID, afterSeq)
 	if err != nil {
-		return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+		return nil, deploy.StoreFailure(op, err, "read events of deployment "+deploymentID)
 	}
 	defer rows.Close()
 	out := make([]deploy.Event, 0)
@@ -60,9 +55,9 @@ FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq`, deploymentID, aft
 			detail sql.NullString
 		)
 		if err := rows.Scan(&e.Seq, &e.DeploymentID, &e.Service, &ts, &e.Actor, &e.Action, &state, &e.Reason, &detail); err != nil {
-			return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+			return nil, deploy.StoreFailure(op, err, "read events of deployment "+deploymentID)
 		}
-		if e.Time, err = parseTime(ts); err != nil {
+		if e.Time, err = deploy.ParseSortableTime(ts); err != nil {
 			return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode event time")
 		}
 		e.State = deploy.State(state)
@@ -74,7 +69,7 @@ FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq`, deploymentID, aft
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbErr(op, err, "read events of deployment "+deploymentID)
+		return nil, deploy.StoreFailure(op, err, "read events of deployment "+deploymentID)
 	}
 	return out, nil
 }

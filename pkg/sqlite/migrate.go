@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
 // migrations are applied in order; migrations[i] brings the schema to version i+1. Never edit or reorder
@@ -99,7 +101,7 @@ func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
 		return false, fmt.Errorf("apply migration %d: %w", next, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		next, formatTime(time.Now())); err != nil {
+		next, deploy.FormatSortableTime(time.Now())); err != nil {
 		return false, fmt.Errorf("record migration %d: %w", next, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -138,29 +138,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// tsFormat is RFC 3339 with a fixed nine-digit fraction: unlike RFC3339Nano it sorts correctly as text,
-// and it keeps nanoseconds so times round-trip exactly.
-const tsFormat = "2006-01-02T15:04:05.000000000Z07:00"
-
-func formatTime(t time.Time) string { return t.UTC().Format(tsFormat) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
-
-// dbErr wraps a database failure. Failures of the database itself are "unavailable" (retryable); the
-// controller decides whether to retry.
-func dbErr(op string, err error, msg string) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return deploy.Wrap(op, deploy.KindTimeout, err, msg)
-	}
-	return deploy.Wrap(op, deploy.KindUnavailable, err, msg)
-}
-
 // constraintCode returns the extended SQLite result code of err when it is a constraint violation.
 func constraintCode(err error) int {
 	var se interface{ Code() int }

@@ -46,6 +46,10 @@ func NewWorld(ctx context.Context, kumoURL, name string, startDelay time.Duratio
 		fake.Close()
 		return nil, err
 	}
+	// Both colours are auto scaled as the Terraform stack registers them: the live one active, the idle
+	// one suspended at a floor of 0.
+	fake.SeedScalableTarget(st.Cluster, st.BlueService, LiveCount, 4*LiveCount, false)
+	fake.SeedScalableTarget(st.Cluster, st.GreenService, 0, 4*LiveCount, true)
 	return &World{KumoURL: kumoURL, AWS: cfg, Stack: st, ECS: fake}, nil
 }
 
@@ -64,7 +68,7 @@ type Token struct {
 func (w *World) ConfigYAML(listen, dbPath string, poll time.Duration, tokens []Token, strategyYAML string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %s\nlog: {level: info, format: json}\nstore: {driver: sqlite, path: %q}\n", listen, dbPath)
-	fmt.Fprintf(&b, "aws:\n  region: us-east-1\n  endpoint_url: %s\n  endpoints: {ecs: %s}\n  static_credentials: true\n", w.KumoURL, w.ECS.URL())
+	fmt.Fprintf(&b, "aws:\n  region: us-east-1\n  endpoint_url: %s\n  endpoints: {ecs: %s, autoscaling: %s}\n  static_credentials: true\n", w.KumoURL, w.ECS.URL(), w.ECS.URL())
 	fmt.Fprintf(&b, "poll_interval: %s\ndefaults:\n  ready_timeout: 30s\n  step_timeout: 10s\n  unhealthy_after: 5s\n", poll)
 	b.WriteString("auth:\n  tokens:\n")
 	for _, t := range tokens {

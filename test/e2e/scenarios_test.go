@@ -36,6 +36,12 @@ func TestCanaryToFullTraffic(t *testing.T) {
 	if blue.DesiredCount != 0 {
 		t.Fatalf("blue still has %d desired tasks after success", blue.DesiredCount)
 	}
+	// Auto scaling follows the release: active with the old floor on green, suspended at 0 on blue.
+	gs, _ := e.w.ECS.ScalableTarget(e.w.Stack.Cluster, e.w.Stack.GreenService)
+	bs, _ := e.w.ECS.ScalableTarget(e.w.Stack.Cluster, e.w.Stack.BlueService)
+	if gs.Suspended || gs.Min != demostack.LiveCount || !bs.Suspended || bs.Min != 0 {
+		t.Fatalf("auto scaling not handed over: green %+v, blue %+v", gs, bs)
+	}
 	if done.PreviousTaskDef == "" || done.PreviousTaskDef == done.TaskDef {
 		t.Fatalf("previous task definition not recorded: %q", done.PreviousTaskDef)
 	}

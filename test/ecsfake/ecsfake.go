@@ -81,6 +81,7 @@ type Fake struct {
 	tdTags     map[string]map[string]string // task definition ARN -> tags
 	svcTags    map[string]map[string]string // service ARN -> tags
 	timers     map[*time.Timer]struct{}
+	scaling    scalingState // Application Auto Scaling (scaling.go)
 	ctx        context.Context
 	cancel     context.CancelFunc
 }
@@ -570,6 +571,10 @@ func clientErr(code, format string, args ...any) *apiError {
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
+	if op, ok := strings.CutPrefix(target, ScalingTargetPrefix); ok {
+		f.serveScaling(w, r, op)
+		return
+	}
 	op, ok := strings.CutPrefix(target, TargetPrefix)
 	if r.Method != http.MethodPost || !ok {
 		writeErr(w, clientErr("UnknownOperationException", "unknown operation %q", target))
@@ -818,6 +823,7 @@ func (f *Fake) updateService(body []byte) (any, error) {
 		}
 		desired = *in.DesiredCount
 	}
+	desired = f.clampDesiredLocked(s, desired) // a registered scalable target overrides (scaling.go)
 	if taskDefARN != s.taskDef || desired != s.desired || in.ForceNewDeployment {
 		s.taskDef, s.desired = taskDefARN, desired
 		s.updates++
