@@ -79,9 +79,9 @@ func wantJSON(cmd *cobra.Command) bool {
 	return o == "json"
 }
 
-// progressWriter is stdout for text output and stderr for JSON output, so stdout stays parseable.
+// progressWriter is stdout for text output and stderr for JSON output or output --dry-run, so stdout stays parseable.
 func progressWriter(cmd *cobra.Command) io.Writer {
-	if wantJSON(cmd) {
+	if dry, _ := cmd.Flags().GetBool("dry-run"); wantJSON(cmd) || dry {
 		return cmd.ErrOrStderr()
 	}
 	return cmd.OutOrStdout()
@@ -208,9 +208,12 @@ func provisionOutputCommand(f *provisionFlags) *cobra.Command {
 			if err != nil && !os.IsNotExist(err) {
 				return err
 			}
-			merged, _, err := provision.MergeConfig(existing, out)
+			merged, res, err := provision.MergeConfig(existing, out)
 			if err != nil {
 				return err
+			}
+			for _, warn := range append(out.Warnings, res.Warnings...) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", warn)
 			}
 			_, err = cmd.OutOrStdout().Write(merged)
 			return err

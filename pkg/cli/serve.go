@@ -201,6 +201,7 @@ func restartOnly(old, cur *config.Config) []string {
 	}{
 		{"listen", old.Listen, cur.Listen}, {"log", old.Log, cur.Log}, {"store", old.Store, cur.Store},
 		{"aws", old.AWS, cur.AWS}, {"poll_interval", old.PollInterval, cur.PollInterval},
+		{"recovery", old.Recovery, cur.Recovery}, {"drift_guard", old.DriftGuard, cur.DriftGuard},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			out = append(out, c.key)

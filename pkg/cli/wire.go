@@ -48,8 +48,8 @@ func (d *daemon) Start(ctx context.Context) error {
 }
 
 func (d *daemon) Ready(ctx context.Context) error {
-	if !d.started {
-		return errors.New("recovery not finished")
+	if !d.started || !d.Recovered() {
+		return errors.New("recovery of unfinished deployments not finished")
 	}
 	// A cheap read proves the store answers.
 	_, err := d.store.ListDeployments(ctx, deploy.ListFilter{Limit: 1})

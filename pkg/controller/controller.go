@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -57,6 +58,8 @@ type Controller struct {
 	runners  map[string]*runner
 	ctx      context.Context // set by Start; runners live as long as it
 	wg       sync.WaitGroup
+	// recovering counts unfinished deployments found at start whose reconciliation has not finished.
+	recovering atomic.Int64
 }
 
 // New validates o and returns a Controller. Call Start before creating deployments.
@@ -102,6 +105,7 @@ func (c *Controller) Start(ctx context.Context) error {
 	if err != nil {
 		return deploy.Wrap("controller.Start", "", err, "list unfinished deployments")
 	}
+	c.recovering.Add(int64(len(active)))
 	for _, d := range active {
 		c.log.Info("recovering unfinished deployment", zap.String("deployment_id", d.ID),
 			zap.String("service", d.Service), zap.String("state", string(d.State)))
@@ -109,6 +113,10 @@ func (c *Controller) Start(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Recovered reports whether every deployment found unfinished at start has been reconciled with the
+// live weights (resumed or rolling back); until then the daemon is not ready.
+func (c *Controller) Recovered() bool { return c.recovering.Load() == 0 }
 
 // Wait blocks until every runner has stopped (after Start's context ends).
 func (c *Controller) Wait() { c.wg.Wait() }
@@ -256,6 +264,12 @@ func (c *Controller) Get(ctx context.Context, id string) (*deploy.Deployment, er
 		return nil, err
 	}
 	if d.State.Active() {
+		// The ALB's own view, so that an operator never has to trust the record alone.
+		if live, err := c.shifter.Read(ctx, d.Spec); err == nil {
+			d.Live = live
+		} else {
+			c.log.Warn("live weights unavailable", zap.String("deployment_id", d.ID), zap.Error(err))
+		}
 		names := d.Spec.AlarmsFor(d.To)
 		states := c.monitor.States(names)
 		for _, n := range names {

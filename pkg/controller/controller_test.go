@@ -7,7 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/metrics"
 )
 
 const (
@@ -505,4 +510,88 @@ func TestScalingHandedOverAfterRelease(t *testing.T) {
 	if got := sc.targets["svc-green"]; got.Suspended || got.Min != 3 {
 		t.Fatalf("rollback touched live scaling: %+v", got)
 	}
+}
+
+func TestMetricsRecordOutcomesStepsAndDecisions(t *testing.T) {
+	m := metrics.New()
+	e := newEnv(t, nil, nil, nil, nil, func(o *Options) { o.Metrics = m })
+	d := e.create("v2", nil) // canary: two steps
+	e.waitState(d.ID, deploy.StateSucceeded)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d2 := e.create("v3", &s)
+	e.waitFor(d2.ID, "canary", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
+	e.alarms.set("alarm-5xx", "ALARM")
+	e.waitState(d2.ID, deploy.StateRolledBack)
+	e.stop() // runners have recorded their outcome once they stopped
+
+	if got := testutil.ToFloat64(m.Deployments.WithLabelValues("web", "succeeded")); got != 1 {
+		t.Errorf("succeeded deployments = %v", got)
+	}
+	if got := testutil.ToFloat64(m.Deployments.WithLabelValues("web", "rolled_back")); got != 1 {
+		t.Errorf("rolled back deployments = %v", got)
+	}
+	if n := histogramCount(t, m.StepDuration.WithLabelValues("web")); n != 2 {
+		t.Errorf("step durations observed %d times, want 2 (canary and 100%% of the first release)", n)
+	}
+	if n := histogramCount(t, m.RollbackDecision.WithLabelValues("alarm")); n != 1 {
+		t.Errorf("rollback decisions observed %d times, want 1", n)
+	}
+	if n := histogramCount(t, m.RollbackTotal.WithLabelValues("alarm")); n != 1 {
+		t.Errorf("verified rollbacks observed %d times, want 1", n)
+	}
+	if got := testutil.ToFloat64(m.ActiveDeploys); got != 0 {
+		t.Errorf("active deployments gauge = %v after both finished", got)
+	}
+}
+
+func histogramCount(t *testing.T, o prometheus.Observer) uint64 {
+	t.Helper()
+	var pb dto.Metric
+	if err := o.(prometheus.Metric).Write(&pb); err != nil {
+		t.Fatal(err)
+	}
+	return pb.GetHistogram().GetSampleCount()
+}
+
+func TestFinalizeWaitsForDeregistrationThenRetires(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	d := e.create("v2", &deploy.Strategy{Type: deploy.StrategyAllAtOnce})
+	done := e.waitState(d.ID, deploy.StateSucceeded)
+	// The fake router reports a 20ms deregistration delay: retiring must not start before it has passed.
+	if done.RetireAt == nil || done.ShiftedAt == nil || done.RetireAt.Sub(*done.ShiftedAt) < 20*time.Millisecond {
+		t.Fatalf("retired at %v, shifted at %v: deregistration delay not waited out", done.RetireAt, done.ShiftedAt)
+	}
+	acts := e.store.actions(d.ID)
+	if i, j := slices.Index(acts, "retire"), slices.Index(acts, "succeeded"); i < 0 || j < i {
+		t.Fatalf("retire must be recorded before the old slot is scaled down: %v", acts)
+	}
+}
+
+func TestFinalizeRefusesToRetireWhenWeightsChangedOutside(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil, func(o *Options) {
+		o.Router = &slowDereg{fakeRouter: o.Router.(*fakeRouter), delay: 300 * time.Millisecond}
+	})
+	d := e.create("v2", &deploy.Strategy{Type: deploy.StrategyAllAtOnce})
+	e.waitState(d.ID, deploy.StateFinalizing)
+	// Someone moves traffic by hand while the old slot drains.
+	e.router.set(e.svc.Routes[0], map[string]int{blueTG: 500, greenTG: 499})
+	done := e.waitFor(d.ID, "terminal", func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateRolledBack || done.RetireAt != nil {
+		t.Fatalf("state %s retire %v (%s)", done.State, done.RetireAt, done.Reason)
+	}
+	blue, _ := e.ecs.DescribeService(context.Background(), "", "svc-blue")
+	if blue.DesiredCount == 0 {
+		t.Fatal("old slot scaled down although the ALB still sent it traffic")
+	}
+	e.assertAllOn(deploy.SlotBlue)
+}
+
+// slowDereg reports a longer deregistration delay.
+type slowDereg struct {
+	*fakeRouter
+	delay time.Duration
+}
+
+func (s *slowDereg) DeregistrationDelay(context.Context, string) (time.Duration, error) {
+	return s.delay, nil
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/logging"
 	"github.com/switchyard/switchyard/pkg/rollback"
 	"github.com/switchyard/switchyard/pkg/shifter"
 )
@@ -62,7 +63,6 @@ type runner struct {
 	c    *Controller
 	d    *deploy.Deployment
 	svc  deploy.Service
-	log  *zap.Logger
 	trig chan rollback.Trigger
 	cmds chan command
 	done chan struct{}
@@ -86,7 +86,6 @@ type runner struct {
 func newRunner(c *Controller, d *deploy.Deployment) *runner {
 	return &runner{
 		c: c, d: d, svc: d.Spec, stored: *d,
-		log:    c.log.With(zap.String("deployment_id", d.ID), zap.String("service", d.Service)),
 		trig:   make(chan rollback.Trigger, 1),
 		cmds:   make(chan command),
 		done:   make(chan struct{}),
@@ -96,16 +95,16 @@ func newRunner(c *Controller, d *deploy.Deployment) *runner {
 
 func (r *runner) now() time.Time { return r.c.o.Now().UTC() }
 
-// logger is the deployment's logger with its current step and state.
-func (r *runner) logger() *zap.Logger {
-	return r.log.With(zap.Int("step", r.d.Step), zap.String("state", string(r.d.State)))
-}
+// logger is the deployment's logger with its id, service, current step and state.
+func (r *runner) logger() *zap.Logger { return logging.ForDeployment(r.c.log, r.d) }
 
 func (r *runner) run(ctx context.Context, recovering bool) {
 	defer close(r.done)
 	defer r.unwatch()
 	if recovering {
-		if err := r.recover(ctx); err != nil && ctx.Err() == nil {
+		err := r.recover(ctx)
+		r.c.recovering.Add(-1)
+		if err != nil && ctx.Err() == nil {
 			r.logger().Error("recovery failed", zap.Error(err))
 		}
 	}
@@ -226,7 +225,7 @@ func (r *runner) fail(ctx context.Context, reason string) {
 // transition is stored) and appends an audit event.
 func (r *runner) save(ctx context.Context, actor, action, reason string, detail map[string]string) error {
 	r.d.UpdatedAt = r.now()
-	r.d.Guard = nil
+	r.d.Guard, r.d.Live = nil, nil
 	delay := 50 * time.Millisecond
 	for {
 		err := r.c.store.UpdateDeployment(context.WithoutCancel(ctx), r.d)

@@ -271,6 +271,9 @@ type Deployment struct {
 	// Guard holds the guarding alarms' last polled states. It is filled when a deployment is read through
 	// the controller and never stored.
 	Guard []AlarmState `json:"guard,omitempty"`
+	// Live holds the weights read from the ALB, route by route, when the deployment is read through the
+	// controller while active. Never stored.
+	Live []RouteWeights `json:"live,omitempty"`
 
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`

@@ -76,14 +76,14 @@ func ParseSortableTime(s string) (time.Time, error) {
 }
 
 // EncodeStored marshals a copy of d with its times in UTC and the given version, so that what is read
-// back equals what was written regardless of the writer's time zone. Guard is dropped: it holds live
+// back equals what was written regardless of the writer's time zone. Guard and Live are dropped: they hold live
 // alarm states, filled on read by the controller, and is never stored.
 func EncodeStored(op string, d *Deployment, version int64) ([]byte, error) {
 	c := *d
 	c.Version = version
-	c.Guard = nil
+	c.Guard, c.Live = nil, nil
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
-	c.StepStartedAt, c.ShiftedAt, c.FinishedAt = utcPtr(c.StepStartedAt), utcPtr(c.ShiftedAt), utcPtr(c.FinishedAt)
+	c.StepStartedAt, c.ShiftedAt, c.RetireAt, c.FinishedAt = utcPtr(c.StepStartedAt), utcPtr(c.ShiftedAt), utcPtr(c.RetireAt), utcPtr(c.FinishedAt)
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return nil, Wrap(op, KindInternal, err, "encode deployment "+d.ID)

@@ -47,7 +47,7 @@ func NewWriter(c config.Log, w io.Writer) (*zap.Logger, error) {
 	return zap.New(core, zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel)), nil
 }
 
-// ForDeployment returns l with the deployment's id, service and current step index attached. A nil
+// ForDeployment returns l with the deployment's id, service, current step index and state attached. A nil
 // deployment returns l unchanged; a nil logger gives a no-op logger so callers need no nil checks.
 func ForDeployment(l *zap.Logger, d *deploy.Deployment) *zap.Logger {
 	if l == nil {
@@ -56,7 +56,7 @@ func ForDeployment(l *zap.Logger, d *deploy.Deployment) *zap.Logger {
 	if d == nil {
 		return l
 	}
-	return l.With(zap.String("deployment_id", d.ID), zap.String("service", d.Service), zap.Int("step", d.Step))
+	return l.With(zap.String("deployment_id", d.ID), zap.String("service", d.Service), zap.Int("step", d.Step), zap.String("state", string(d.State)))
 }
 
 func orDefault(v, def string) string {

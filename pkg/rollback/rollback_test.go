@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +64,12 @@ func TestECSFailureAndReady(t *testing.T) {
 	}
 	if ok, _ := Ready(svc, "td2", healthy[:1]); ok {
 		t.Fatal("one healthy target of two is not ready")
+	}
+	if ok, why := Ready(svc, "td2", append(healthy, deploy.Target{ID: "3", Port: 8000, State: "unhealthy"})); ok || !strings.Contains(why, "3:8000 unhealthy") {
+		t.Fatalf("an unhealthy extra target must hold readiness: %v %q", ok, why)
+	}
+	if ok, why := Ready(svc, "td2", append(healthy, deploy.Target{ID: "4", State: "draining"})); !ok {
+		t.Fatalf("draining targets do not hold readiness: %s", why)
 	}
 	if ok, _ := Ready(svc, "td3", healthy); ok {
 		t.Fatal("other task definition is not ready")

@@ -107,13 +107,21 @@ func Ready(svc deploy.ECSService, taskDef string, targets []deploy.Target) (bool
 		return false, fmt.Sprintf("service not stable: %d/%d running, %d pending, %d ECS deployment(s)", svc.RunningCount, svc.DesiredCount, svc.PendingCount, len(svc.Deployments))
 	}
 	healthy := 0
+	var waiting []string
 	for _, t := range targets {
-		if t.Healthy() {
+		switch {
+		case t.Healthy():
 			healthy++
+		case t.State != "draining": // draining targets are leaving and receive no new requests
+			waiting = append(waiting, fmt.Sprintf("%s:%d %s", t.ID, t.Port, t.State))
 		}
 	}
-	if healthy < svc.DesiredCount {
-		return false, fmt.Sprintf("%d/%d targets healthy", healthy, svc.DesiredCount)
+	if healthy < svc.DesiredCount || len(waiting) > 0 {
+		why := fmt.Sprintf("%d/%d targets healthy", healthy, svc.DesiredCount)
+		if len(waiting) > 0 {
+			why += "; not yet healthy: " + strings.Join(waiting, ", ")
+		}
+		return false, why
 	}
 	return true, ""
 }

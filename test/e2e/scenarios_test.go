@@ -3,10 +3,15 @@ package e2e
 import (
 	"errors"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/switchyard/switchyard/pkg/client"
 	"github.com/switchyard/switchyard/pkg/deploy"
@@ -35,6 +40,22 @@ func TestCanaryToFullTraffic(t *testing.T) {
 	}
 	if blue.DesiredCount != 0 {
 		t.Fatalf("blue still has %d desired tasks after success", blue.DesiredCount)
+	}
+	// The new task definition carries the deployment id, so ECS itself says which release it belongs to.
+	td, err := ecs.NewFromConfig(e.w.ECS.AWSConfig()).DescribeTaskDefinition(e.ctx, &ecs.DescribeTaskDefinitionInput{
+		TaskDefinition: aws.String(done.TaskDef), Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{}
+	for _, tg := range td.Tags {
+		tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	if tags["switchyard:deployment-id"] != d.ID || tags["switchyard:image-tag"] != "v2" {
+		t.Fatalf("task definition tags %v", tags)
+	}
+	if img := aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image); img != e.w.Stack.RepositoryURI+":v2" {
+		t.Fatalf("new task definition runs %s", img)
 	}
 	// Auto scaling follows the release: active with the old floor on green, suspended at 0 on blue.
 	gs, _ := e.w.ECS.ScalableTarget(e.w.Stack.Cluster, e.w.Stack.GreenService)
@@ -264,4 +285,50 @@ func TestECSFailureRollsBackBeforeTraffic(t *testing.T) {
 	if acts := e.actions(d.ID); slices.Contains(acts, "controller:weights.intent") && !slices.Contains(acts, "controller:rollback") {
 		t.Fatalf("traffic moved to a failed release: %v", acts)
 	}
+}
+
+// TestReloadKeepsInFlightDeployment changes the configuration under a running deployment and reloads it
+// over the API: the deployment keeps the settings it started with and finishes; new deployments get the
+// new ones.
+func TestReloadKeepsInFlightDeployment(t *testing.T) {
+	e := newEnv(t, "reload", poll, "")
+	d := e.deploy("v2", steps(10, 2*time.Second, 100, time.Duration(0)))
+	e.waitFor(d.ID, "canary", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
+	b, err := os.ReadFile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// New default strategy for the service, and the shared alarm dropped from its guard.
+	changed := strings.Replace(string(b), "    deregistration_delay: 1s\n", "    deregistration_delay: 1s\n    strategy: {type: all-at-once}\n", 1)
+	changed = strings.Replace(changed, "    alarms: ["+e.w.Stack.SharedAlarm+"]\n", "    alarms: []\n", 1)
+	if changed == string(b) {
+		t.Fatal("config edit did not apply")
+	}
+	if err := os.WriteFile(e.cfg, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.Reload(e.ctx, "e2e: new strategy"); err != nil {
+		t.Fatal(err)
+	}
+	// The in-flight deployment is still guarded by the alarm it started with.
+	cur, err := e.c.Deployment(e.ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded := false
+	for _, g := range cur.Guard {
+		guarded = guarded || g.Name == e.w.Stack.SharedAlarm
+	}
+	if !guarded || cur.Strategy.Type != deploy.StrategySteps {
+		t.Fatalf("reload changed the in-flight deployment: strategy %s, guard %v", cur.Strategy.Type, cur.Guard)
+	}
+	done := e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
+	if len(done.Steps) != 2 {
+		t.Fatalf("steps changed under the deployment: %v", done.Steps)
+	}
+	next := e.deploy("v3", nil)
+	if next.Strategy.Type != deploy.StrategyAllAtOnce {
+		t.Fatalf("new deployment did not get the reloaded strategy: %s", next.Strategy.Type)
+	}
+	e.waitState(next.ID, deploy.StateSucceeded, 30*time.Second)
 }

@@ -93,10 +93,12 @@ func Full(id, service string) *deploy.Deployment {
 		Promote:           true,
 		CreatedBy:         "ci-token",
 		Guard:             []deploy.AlarmState{{Name: "web-5xx", State: "OK", UpdatedAt: *at(-1)}},
+		Live:              []deploy.RouteWeights{{Route: deploy.Route{ListenerARN: "l"}, Weights: deploy.Weights{Blue: 1, Green: 998}}},
 		CreatedAt:         *at(0),
 		UpdatedAt:         *at(1),
 		StepStartedAt:     at(2),
 		ShiftedAt:         at(3),
+		RetireAt:          at(3),
 		FinishedAt:        at(4),
 		Version:           42, // ignored by CreateDeployment
 	}
@@ -109,12 +111,12 @@ func Pending(id, service string, sec int) *deploy.Deployment {
 		CreatedAt: t, UpdatedAt: t}
 }
 
-// Stored returns a copy of d as a store returns it: every time in UTC, Guard (never stored) dropped.
+// Stored returns a copy of d as a store returns it: every time in UTC, Guard and Live (never stored) dropped.
 // It is written out here rather than taken from deploy.EncodeStored so that the suite checks the
 // stores against an independent statement of the contract.
 func Stored(d *deploy.Deployment) *deploy.Deployment {
 	c := *d
-	c.Guard = nil
+	c.Guard, c.Live = nil, nil
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	utc := func(t *time.Time) *time.Time {
 		if t == nil {
@@ -123,7 +125,7 @@ func Stored(d *deploy.Deployment) *deploy.Deployment {
 		u := t.UTC()
 		return &u
 	}
-	c.StepStartedAt, c.ShiftedAt, c.FinishedAt = utc(c.StepStartedAt), utc(c.ShiftedAt), utc(c.FinishedAt)
+	c.StepStartedAt, c.ShiftedAt, c.RetireAt, c.FinishedAt = utc(c.StepStartedAt), utc(c.ShiftedAt), utc(c.RetireAt), utc(c.FinishedAt)
 	return &c
 }
 
