@@ -569,15 +569,41 @@ func clientErr(code, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: code, msg: fmt.Sprintf(format, args...)}
 }
 
+// jsonAPI is one AWS JSON 1.1 service the fake serves: its operations and the code of its server faults.
+type jsonAPI struct {
+	name     string
+	handlers map[string]func([]byte) (any, error)
+	fault    string
+}
+
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	if op, ok := strings.CutPrefix(target, ScalingTargetPrefix); ok {
-		f.serveScaling(w, r, op)
+		f.dispatch(w, r, op, f.scalingAPI())
 		return
 	}
 	op, ok := strings.CutPrefix(target, TargetPrefix)
-	if r.Method != http.MethodPost || !ok {
+	if !ok {
 		writeErr(w, clientErr("UnknownOperationException", "unknown operation %q", target))
+		return
+	}
+	f.dispatch(w, r, op, jsonAPI{name: "ecsfake", fault: "ServerException", handlers: map[string]func([]byte) (any, error){
+		"CreateCluster":          f.createCluster,
+		"CreateService":          f.createService,
+		"DescribeServices":       f.describeServices,
+		"UpdateService":          f.updateService,
+		"RegisterTaskDefinition": f.registerTaskDefinition,
+		"DescribeTaskDefinition": f.describeTaskDefinition,
+		"ListTasks":              f.listTasks,
+		"DescribeTasks":          f.describeTasks,
+		"TagResource":            f.tagResource,
+	}})
+}
+
+// dispatch reads a JSON request, runs the operation's handler and writes its JSON answer or error.
+func (f *Fake) dispatch(w http.ResponseWriter, r *http.Request, op string, api jsonAPI) {
+	if r.Method != http.MethodPost {
+		writeErr(w, clientErr("UnknownOperationException", "method %s not allowed", r.Method))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
@@ -588,20 +614,9 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	handlers := map[string]func([]byte) (any, error){
-		"CreateCluster":          f.createCluster,
-		"CreateService":          f.createService,
-		"DescribeServices":       f.describeServices,
-		"UpdateService":          f.updateService,
-		"RegisterTaskDefinition": f.registerTaskDefinition,
-		"DescribeTaskDefinition": f.describeTaskDefinition,
-		"ListTasks":              f.listTasks,
-		"DescribeTasks":          f.describeTasks,
-		"TagResource":            f.tagResource,
-	}
-	h, ok := handlers[op]
+	h, ok := api.handlers[op]
 	if !ok {
-		writeErr(w, clientErr("UnknownOperationException", "operation %s is not implemented by ecsfake", op))
+		writeErr(w, clientErr("UnknownOperationException", "operation %s is not implemented by %s", op, api.name))
 		return
 	}
 	f.mu.Lock()
@@ -611,14 +626,14 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
-			ae = &apiError{status: http.StatusInternalServerError, code: "ServerException", msg: err.Error()}
+			ae = &apiError{status: http.StatusInternalServerError, code: api.fault, msg: err.Error()}
 		}
 		writeErr(w, ae)
 		return
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
-		writeErr(w, &apiError{status: http.StatusInternalServerError, code: "ServerException", msg: err.Error()})
+		writeErr(w, &apiError{status: http.StatusInternalServerError, code: api.fault, msg: err.Error()})
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")

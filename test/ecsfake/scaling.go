@@ -1,11 +1,7 @@
 package ecsfake
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -169,49 +165,12 @@ func (f *Fake) applyScalingLocked(t *scalableTarget) {
 
 // ---- HTTP ----
 
-func (f *Fake) serveScaling(w http.ResponseWriter, r *http.Request, op string) {
-	if r.Method != http.MethodPost {
-		writeErr(w, clientErr("UnknownOperationException", "method %s not allowed", r.Method))
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-	if err != nil {
-		writeErr(w, clientErr("SerializationException", "read body: %v", err))
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	handlers := map[string]func([]byte) (any, error){
+func (f *Fake) scalingAPI() jsonAPI {
+	return jsonAPI{name: "ecsfake's Application Auto Scaling", fault: "InternalServiceException", handlers: map[string]func([]byte) (any, error){
 		"RegisterScalableTarget":   f.registerScalableTarget,
 		"DescribeScalableTargets":  f.describeScalableTargets,
 		"DeregisterScalableTarget": f.deregisterScalableTarget,
-	}
-	h, ok := handlers[op]
-	if !ok {
-		writeErr(w, clientErr("UnknownOperationException", "operation %s is not implemented by ecsfake's Application Auto Scaling", op))
-		return
-	}
-	f.mu.Lock()
-	f.calls[op]++
-	f.mu.Unlock()
-	out, err := h(body)
-	if err != nil {
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			ae = &apiError{status: http.StatusInternalServerError, code: "InternalServiceException", msg: err.Error()}
-		}
-		writeErr(w, ae)
-		return
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		writeErr(w, &apiError{status: http.StatusInternalServerError, code: "InternalServiceException", msg: err.Error()})
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", strconv.FormatInt(time.Now().UnixNano(), 36))
-	_, _ = w.Write(b)
+	}}
 }
 
 func validationErr(format string, args ...any) *apiError {
