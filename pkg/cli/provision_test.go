@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,105 +12,18 @@ import (
 
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/tofufixture"
 )
 
 // `switchyard provision` end to end: the CLI in-process, the real OpenTofu built by scripts/tools.sh, a
 // temporary copy of test/fixtures/stack (terraform_data only, no provider) and its local backend.
 
-// provOperatorConfig is a daemon configuration an operator wrote by hand: tokens, a strategy, a
-// timeout and comments (kept by provision), plus stale infrastructure values (replaced).
-const provOperatorConfig = `# Operator's configuration: keep this comment.
-listen: 127.0.0.1:9090
-auth:
-  tokens:
-    - name: ci
-      value_env: SWITCHYARD_CI_TOKEN
-    - name: viewer
-      value: s3cret
-      read_only: true
-services:
-  web:
-    cluster: old-cluster
-    blue_service: old-blue
-    green_service: old-green
-    container: app
-    image_repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/old
-    listener_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/old/1/2
-    blue_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-blue/1
-    green_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-green/2
-    # The operator's rollout policy for web.
-    strategy:
-      type: linear
-      linear_steps: 4
-      bake: 20s
-    ready_timeout: 7m
-`
-
-// provTofu returns the OpenTofu built by scripts/tools.sh: skip without it, except in CI (CI=true).
-func provTofu(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", ".tools", "bin", "tofu"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OpenTofu missing at %s (run scripts/tools.sh)", p)
-		}
-		t.Skipf("OpenTofu missing at %s: run scripts/tools.sh to build it", p)
-	}
-	return p
-}
-
-// provEnv isolates tofu from the machine: an empty CLI configuration (terraform_data is built in,
-// nothing is downloaded), no checkpoint calls, no metadata lookups, static credentials.
+// provEnv isolates tofu from the machine and the CLI from a user's server/token environment.
 func provEnv(t *testing.T) {
 	t.Helper()
-	rc := filepath.Join(t.TempDir(), "tofurc")
-	if err := os.WriteFile(rc, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TF_CLI_CONFIG_FILE", rc)
-	t.Setenv("CHECKPOINT_DISABLE", "1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	tofufixture.Isolate(t)
 	t.Setenv(EnvServer, "")
 	t.Setenv(EnvToken, "")
-}
-
-// provFixture copies the *.tf files of test/fixtures/stack into a temporary directory.
-func provFixture(t *testing.T) string {
-	t.Helper()
-	src, err := filepath.Abs(filepath.Join("..", "..", "test", "fixtures", "stack"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "stack")
-	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !strings.HasSuffix(d.Name(), ".tf") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // provRun runs `switchyard provision --dir dir <args>` in-process. --config must always be passed by
@@ -169,8 +81,8 @@ func provNonTerminalStdin(t *testing.T) {
 
 func TestProvisionPlanPrintsModuleSummary(t *testing.T) {
 	provEnv(t)
-	bin := provTofu(t)
-	dir := provFixture(t)
+	bin := tofufixture.Binary(t)
+	dir := tofufixture.Stack(t)
 
 	r := provRun(t, dir, "--binary", bin, "--var", "owner=team-a", "plan")
 	r.must(t, 0, "Using OpenTofu 1.10", "Plan: 16 to add, 0 to change, 0 to destroy, 0 to replace.",
@@ -218,8 +130,8 @@ func TestProvisionPlanPrintsModuleSummary(t *testing.T) {
 
 func TestProvisionApplyWithoutTerminalIsRefused(t *testing.T) {
 	provEnv(t)
-	bin := provTofu(t)
-	dir := provFixture(t)
+	bin := tofufixture.Binary(t)
+	dir := tofufixture.Stack(t)
 	provNonTerminalStdin(t)
 	cfg := filepath.Join(t.TempDir(), "switchyard.yaml")
 
@@ -244,11 +156,11 @@ func TestProvisionApplyWithoutTerminalIsRefused(t *testing.T) {
 // steps share it.
 func TestProvisionApplyOutputDrift(t *testing.T) {
 	provEnv(t)
-	bin := provTofu(t)
-	dir := provFixture(t)
+	bin := tofufixture.Binary(t)
+	dir := tofufixture.Stack(t)
 	tmp := t.TempDir()
 	cfg := filepath.Join(tmp, "switchyard.yaml")
-	if err := os.WriteFile(cfg, []byte(provOperatorConfig), 0o640); err != nil {
+	if err := os.WriteFile(cfg, []byte(tofufixture.OperatorConfig), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	common := []string{"--binary", bin, "--var", "owner=team-a"}
@@ -297,7 +209,7 @@ func TestProvisionApplyOutputDrift(t *testing.T) {
 
 	t.Run("output dry run prints the merge and writes nothing", func(t *testing.T) {
 		other := filepath.Join(tmp, "other.yaml")
-		before := strings.Replace(provOperatorConfig, "listen: 127.0.0.1:9090", "listen: 127.0.0.1:9191", 1)
+		before := strings.Replace(tofufixture.OperatorConfig, "listen: 127.0.0.1:9090", "listen: 127.0.0.1:9191", 1)
 		if err := os.WriteFile(other, []byte(before), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -424,8 +336,8 @@ exec '` + real + `' "$@"
 
 func TestProvisionMissingVariable(t *testing.T) {
 	provEnv(t)
-	bin := provTofu(t)
-	dir := provFixture(t)
+	bin := tofufixture.Binary(t)
+	dir := tofufixture.Stack(t)
 	r := provRun(t, dir, "--binary", bin, "plan")
 	if r.code == 0 {
 		t.Fatalf("plan without owner succeeded\nstdout:\n%s", r.stdout)
@@ -435,7 +347,7 @@ func TestProvisionMissingVariable(t *testing.T) {
 
 func TestProvisionBinaryMissing(t *testing.T) {
 	provEnv(t)
-	dir := provFixture(t)
+	dir := tofufixture.Stack(t)
 	missing := filepath.Join(t.TempDir(), "no-such-tofu")
 	cfg := filepath.Join(t.TempDir(), "switchyard.yaml")
 	for _, sub := range [][]string{{"plan"}, {"--config", cfg, "apply", "--auto-approve"}, {"drift"}} {

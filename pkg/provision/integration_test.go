@@ -11,44 +11,19 @@ import (
 
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/tofufixture"
 )
 
 // Integration tests: the real OpenTofu binary (built by scripts/tools.sh) on a copy of the fixture
 // stack with a local backend.
 
-// operatorConfig is a configuration an operator wrote by hand: tokens, a strategy, timeouts, comments
+// tofufixture.OperatorConfig is a configuration an operator wrote by hand: tokens, a strategy, timeouts, comments
 // and stale infrastructure values that the stack output must replace.
-const operatorConfig = `# Operator's configuration: keep this comment.
-listen: 127.0.0.1:9090
-auth:
-  tokens:
-    - name: ci
-      value_env: SWITCHYARD_CI_TOKEN
-    - name: viewer
-      value: s3cret
-      read_only: true
-services:
-  web:
-    cluster: old-cluster # stale, replaced by the stack
-    blue_service: old-blue
-    green_service: old-green
-    container: app
-    image_repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/old
-    listener_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/old/1/2
-    blue_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-blue/1
-    green_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-green/2
-    # The operator's rollout policy for web.
-    strategy:
-      type: linear
-      linear_steps: 4
-      bake: 20s
-    ready_timeout: 7m
-`
 
 func TestLifecycleWithOpenTofu(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	dir := fixture(t)
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	dir := tofufixture.Stack(t)
 	ctx := context.Background()
 	p, progress := newTestProvisioner(t, bin, dir, Options{Vars: []string{"owner=team-a"}})
 	if p.Binary().Product != "OpenTofu" || p.Binary().Version == nil {
@@ -101,7 +76,7 @@ func TestLifecycleWithOpenTofu(t *testing.T) {
 		t.Fatalf("Output: %v", err)
 	}
 	cfgPath := filepath.Join(t.TempDir(), "switchyard.yaml")
-	if err := os.WriteFile(cfgPath, []byte(operatorConfig), 0o640); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(tofufixture.OperatorConfig), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	mr, err := WriteConfig(cfgPath, out)
@@ -173,9 +148,9 @@ func TestLifecycleWithOpenTofu(t *testing.T) {
 }
 
 func TestApplyRefusesWithoutConfirmation(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	dir := fixture(t)
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	dir := tofufixture.Stack(t)
 	p, _ := newTestProvisioner(t, bin, dir, Options{Vars: []string{"owner=team-a"}})
 	_, err := p.Apply(context.Background(), ApplyOptions{})
 	if KindOf(err) != KindNotConfirmed {
@@ -205,9 +180,9 @@ func slowStarted(e Event) bool {
 }
 
 func TestCancelMidApplyReleasesLock(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	dir := fixture(t)
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	dir := tofufixture.Stack(t)
 	onEvent, started := waitForEvent(slowStarted)
 	p, progress := newTestProvisioner(t, bin, dir, Options{Vars: []string{"owner=team-a", "slow_apply_seconds=120"}, OnEvent: onEvent})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -238,9 +213,9 @@ func TestCancelMidApplyReleasesLock(t *testing.T) {
 }
 
 func TestHeldLockNamesHolder(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	dir := fixture(t)
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	dir := tofufixture.Stack(t)
 	onEvent, started := waitForEvent(slowStarted)
 	holder, _ := newTestProvisioner(t, bin, dir, Options{Vars: []string{"owner=team-a", "slow_apply_seconds=120"}, OnEvent: onEvent})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -281,9 +256,9 @@ func TestHeldLockNamesHolder(t *testing.T) {
 }
 
 func TestMissingVariable(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	p, _ := newTestProvisioner(t, bin, fixture(t), Options{})
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	p, _ := newTestProvisioner(t, bin, tofufixture.Stack(t), Options{})
 	_, err := p.Plan(context.Background(), PlanOptions{})
 	var pe *Error
 	if !errors.As(err, &pe) || pe.Kind != KindMissingVariable || len(pe.Variables) != 1 || pe.Variables[0] != "owner" {
@@ -292,9 +267,9 @@ func TestMissingVariable(t *testing.T) {
 }
 
 func TestNotInitialized(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	p, _ := newTestProvisioner(t, bin, fixture(t), Options{Vars: []string{"owner=x"}, SkipInit: true})
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	p, _ := newTestProvisioner(t, bin, tofufixture.Stack(t), Options{Vars: []string{"owner=x"}, SkipInit: true})
 	if _, err := p.Plan(context.Background(), PlanOptions{}); KindOf(err) != KindNotInitialized {
 		t.Fatalf("plan without init: %v, want %s", err, KindNotInitialized)
 	}
@@ -303,9 +278,9 @@ func TestNotInitialized(t *testing.T) {
 // The stack's backend is swapped for the built-in http backend pointing at a closed loopback port:
 // the nearest thing to an unreachable S3 bucket that never leaves the machine.
 func TestBackendUnreachable(t *testing.T) {
-	bin := tofuBinary(t)
-	tfEnv(t)
-	dir := fixture(t)
+	bin := tofufixture.Binary(t)
+	tofufixture.Isolate(t)
+	dir := tofufixture.Stack(t)
 	if err := os.WriteFile(filepath.Join(dir, "backend_override.tf"), []byte("terraform {\n  backend \"http\" {}\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -329,8 +304,8 @@ func TestTerraformBinary(t *testing.T) {
 	if _, err := os.Stat(tf); err != nil {
 		t.Skipf("%s absent", tf)
 	}
-	tfEnv(t)
-	p, _ := newTestProvisioner(t, tf, fixture(t), Options{Vars: []string{"owner=x"}})
+	tofufixture.Isolate(t)
+	p, _ := newTestProvisioner(t, tf, tofufixture.Stack(t), Options{Vars: []string{"owner=x"}})
 	b := p.Binary()
 	if b.Product != "Terraform" || b.Version == nil || b.Name() != "terraform" {
 		t.Fatalf("binary = %+v", b)
