@@ -38,7 +38,7 @@ tp=0; tf=0
 if [ -d tools/tfprovider ]; then
   section "go test (tools/tfprovider)"
   # TestTerraformChecks wraps tf-check.sh per check; the script runs below with finer counts, so skip it here.
-  (cd tools/tfprovider && go vet ./... && go test -count=1 -v -timeout 30m -skip '^TestTerraformChecks$' ./...) >"$log/tf-go.txt" 2>&1
+  (cd tools/tfprovider && go vet ./... && SWITCHYARD_TF_CHECK=1 go test -count=1 -v -timeout 30m -skip '^TestTerraformChecks$' ./...) >"$log/tf-go.txt" 2>&1
   rc=$?
   grep -E '^(ok|FAIL|---)|^\s+--- FAIL' "$log/tf-go.txt" | grep -v -- '--- PASS' | tail -100
   [ $rc -eq 0 ] || { fail=1; tail -50 "$log/tf-go.txt"; }

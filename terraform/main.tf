@@ -15,11 +15,25 @@ locals {
   app_secret_env = { for k, arn in module.secrets.app_secret_arns : upper(k) => arn }
 
   # The RDS-managed master secret is JSON {"username", "password"}; ECS extracts single keys with
-  # the <arn>:<json-key>:: form.
+  # the <arn>:<json-key>:: form. Injected only when inject_db_master_credentials is true (default
+  # false: the app uses IAM database authentication).
   db_master_secret_env = var.inject_db_master_credentials ? {
     DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
     DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
   } : {}
+
+  # What the task execution role may read: the app secrets, plus the master secret (and its KMS key)
+  # only when it is injected. Added here rather than through the secrets module's
+  # extra_secret_arns so module.secrets does not depend on module.database: the first targeted
+  # apply (README, "Deploying from nothing") creates the secrets without the database.
+  execution_secret_arns = concat(
+    module.secrets.secret_arns,
+    var.inject_db_master_credentials ? [module.database.master_user_secret_arn] : [],
+  )
+  execution_secret_kms_key_arns = distinct(concat(
+    [module.secrets.kms_key_arn],
+    var.inject_db_master_credentials ? [module.database.master_user_secret_kms_key_arn] : [],
+  ))
 
   app_environment = merge(
     {
@@ -59,6 +73,8 @@ module "ecr" {
 
   repository_qualifier = var.service_name
   force_delete         = var.ecr_force_delete
+  # Account-wide setting: off at the root unless this stack owns the registry scanning rules.
+  enable_registry_enhanced_scanning = var.enable_registry_enhanced_scanning
 }
 
 module "secrets" {
@@ -72,8 +88,8 @@ module "secrets" {
 
   app_secrets             = var.app_secrets
   recovery_window_in_days = var.secrets_recovery_window_in_days
-  # The task execution role may read the master secret only when it is injected.
-  extra_secret_arns = var.inject_db_master_credentials ? [module.database.master_user_secret_arn] : []
+  # extra_secret_arns stays empty: the master secret is added in local.execution_secret_arns so
+  # this module has no dependency on the database.
 }
 
 module "database" {
@@ -149,8 +165,8 @@ module "ecs" {
   memory                 = var.task_memory
 
   secrets               = merge(local.app_secret_env, local.db_master_secret_env)
-  secret_arns           = module.secrets.secret_arns
-  secrets_kms_key_arns  = distinct([module.secrets.kms_key_arn, module.database.master_user_secret_kms_key_arn])
+  secret_arns           = local.execution_secret_arns
+  secrets_kms_key_arns  = local.execution_secret_kms_key_arns
   environment_variables = local.app_environment
 
   db_iam_auth = var.db_iam_username == null ? null : {

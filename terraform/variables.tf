@@ -75,6 +75,16 @@ variable "vpc_cidr" {
   description = "IPv4 CIDR of the VPC (/16 to /24); split into 3 public, 3 app and 3 data subnets."
   type        = string
   default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)
+    error_message = "vpc_cidr must be an IPv4 network address in CIDR form with host bits zero, e.g. 10.40.0.0/16."
+  }
+
+  validation {
+    condition     = try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 24, false)
+    error_message = "vpc_cidr prefix length must be between /16 and /24 (each of the 9 subnets is 4 bits longer and AWS subnets stop at /28)."
+  }
 }
 
 variable "app_port" {
@@ -103,31 +113,53 @@ variable "certificate_arn" {
 }
 
 variable "test_listener_port" {
-  description = "Port of the HTTPS test listener that forwards to the green target group only."
+  description = "Port of the HTTPS test listener that forwards to the idle colour only (green at first; switchyard re-points it after each release)."
   type        = number
   default     = 8443
+
+  # The public subnets' NACL admits only 80, 443 and the ephemeral range 1024-65535 inbound, so a
+  # test listener below 1024 would be unreachable even from the allowed CIDRs.
+  validation {
+    condition     = var.test_listener_port >= 1024 && var.test_listener_port <= 65535 && floor(var.test_listener_port) == var.test_listener_port
+    error_message = "test_listener_port must be an integer between 1024 and 65535: the public NACL only admits 80, 443 and the ephemeral range 1024-65535."
+  }
 }
 
 variable "test_listener_allowed_cidrs" {
   description = "IPv4 CIDRs allowed to reach the test listener (operators, CI, the switchyard host). Empty = unreachable."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.test_listener_allowed_cidrs : can(cidrnetmask(c)) && try(tonumber(split("/", c)[1]) >= 8, false)])
+    error_message = "test_listener_allowed_cidrs must hold IPv4 CIDR blocks no wider than /8 (the test listener serves unreleased code and must not be public), e.g. 203.0.113.0/24."
+  }
 }
 
 variable "health_check_path" {
   description = "Health check path of the target groups and the container health check."
   type        = string
   default     = "/healthz"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._~/-]*$", var.health_check_path)) && length(var.health_check_path) <= 1024
+    error_message = "health_check_path must start with \"/\" and contain only URL path characters (at most 1024)."
+  }
 }
 
 variable "deregistration_delay" {
   description = "Target group deregistration delay (seconds); switchyard waits it out before scaling the old colour down."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600 && floor(var.deregistration_delay) == var.deregistration_delay
+    error_message = "deregistration_delay must be an integer between 0 and 3600 seconds."
+  }
 }
 
 variable "alb_deletion_protection" {
-  description = "ALB deletion protection. false keeps the stack destroyable; set true in production."
+  description = "ALB deletion protection. false keeps the stack destroyable; set true in production (destroy then needs an apply with false first)."
   type        = bool
   default     = false
 }
@@ -142,6 +174,11 @@ variable "waf_rate_limit" {
   description = "Requests per client IP per 5 minutes before the WAF rate-based rule blocks the IP."
   type        = number
   default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 10 && var.waf_rate_limit <= 2000000000 && floor(var.waf_rate_limit) == var.waf_rate_limit
+    error_message = "waf_rate_limit must be an integer between 10 and 2000000000 (AWS WAF limits)."
+  }
 }
 
 ################################################################################
@@ -163,48 +200,96 @@ variable "task_cpu" {
   description = "Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384)."
   type        = number
   default     = 512
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.task_cpu)
+    error_message = "task_cpu must be one of the Fargate sizes 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
 }
 
 variable "task_memory" {
-  description = "Fargate task memory in MiB (must suit task_cpu)."
+  description = "Fargate task memory in MiB (must suit task_cpu; the ecs module checks the combination)."
   type        = number
   default     = 1024
+
+  validation {
+    condition     = var.task_memory >= 512 && var.task_memory <= 122880 && floor(var.task_memory) == var.task_memory
+    error_message = "task_memory must be an integer between 512 and 122880 MiB (Fargate range); the sizes allowed depend on task_cpu."
+  }
 }
 
 variable "desired_count" {
-  description = "Initial task count of the blue service (green starts at 0)."
+  description = "Initial task count of the blue service (green starts at 0). Must be between min_capacity and max_capacity."
   type        = number
   default     = 2
+
+  # The relations between the counts (min <= desired/market floor <= max) are checked by the ecs
+  # module's preconditions: Terraform 1.5 validations cannot refer to other variables.
+  validation {
+    condition     = var.desired_count >= 1 && var.desired_count <= 1000 && floor(var.desired_count) == var.desired_count
+    error_message = "desired_count must be an integer between 1 and 1000 (a live service never scales to zero)."
+  }
 }
 
 variable "min_capacity" {
-  description = "Autoscaling floor of the live service outside market hours."
+  description = "Autoscaling floor of the live service outside market hours. Must be <= max_capacity."
   type        = number
   default     = 2
+
+  # The relations between the counts (min <= desired/market floor <= max) are checked by the ecs
+  # module's preconditions: Terraform 1.5 validations cannot refer to other variables.
+  validation {
+    condition     = var.min_capacity >= 1 && var.min_capacity <= 1000 && floor(var.min_capacity) == var.min_capacity
+    error_message = "min_capacity must be an integer between 1 and 1000 (a live service never scales to zero)."
+  }
 }
 
 variable "max_capacity" {
-  description = "Autoscaling ceiling of each service."
+  description = "Autoscaling ceiling of each service. Must be >= min_capacity and market_hours_min_capacity."
   type        = number
   default     = 10
+
+  # The relations between the counts (min <= desired/market floor <= max) are checked by the ecs
+  # module's preconditions: Terraform 1.5 validations cannot refer to other variables.
+  validation {
+    condition     = var.max_capacity >= 1 && var.max_capacity <= 1000 && floor(var.max_capacity) == var.max_capacity
+    error_message = "max_capacity must be an integer between 1 and 1000 (a live service never scales to zero)."
+  }
 }
 
 variable "market_hours_min_capacity" {
-  description = "Autoscaling floor during US market hours."
+  description = "Autoscaling floor during US market hours. Must be between min_capacity and max_capacity."
   type        = number
   default     = 4
+
+  # The relations between the counts (min <= desired/market floor <= max) are checked by the ecs
+  # module's preconditions: Terraform 1.5 validations cannot refer to other variables.
+  validation {
+    condition     = var.market_hours_min_capacity >= 1 && var.market_hours_min_capacity <= 1000 && floor(var.market_hours_min_capacity) == var.market_hours_min_capacity
+    error_message = "market_hours_min_capacity must be an integer between 1 and 1000 (a live service never scales to zero)."
+  }
 }
 
 variable "market_open_schedule" {
   description = "Cron (America/New_York) raising the floor before the market opens."
   type        = string
   default     = "cron(0 8 ? * MON-FRI *)"
+
+  validation {
+    condition     = can(regex("^cron\\([0-9*?,/LW#-]+ [0-9*?,/LW#-]+ [0-9*?,/LW#-]+ [0-9A-Z*?,/LW#-]+ [0-9A-Z*?,/LW#-]+ [0-9*?,/-]+\\)$", var.market_open_schedule))
+    error_message = "market_open_schedule must be a 6-field cron expression such as cron(0 8 ? * MON-FRI *) (minutes hours day-of-month month day-of-week year)."
+  }
 }
 
 variable "market_close_schedule" {
   description = "Cron (America/New_York) lowering the floor after the market closes."
   type        = string
   default     = "cron(30 16 ? * MON-FRI *)"
+
+  validation {
+    condition     = can(regex("^cron\\([0-9*?,/LW#-]+ [0-9*?,/LW#-]+ [0-9*?,/LW#-]+ [0-9A-Z*?,/LW#-]+ [0-9A-Z*?,/LW#-]+ [0-9*?,/-]+\\)$", var.market_close_schedule))
+    error_message = "market_close_schedule must be a 6-field cron expression such as cron(30 16 ? * MON-FRI *) (minutes hours day-of-month month day-of-week year)."
+  }
 }
 
 variable "app_environment" {
@@ -231,6 +316,11 @@ variable "secrets_recovery_window_in_days" {
   description = "Secrets Manager recovery window. 0 deletes secrets immediately on destroy (destroyable stacks); production should use 7-30."
   type        = number
   default     = 0
+
+  validation {
+    condition     = var.secrets_recovery_window_in_days == 0 || (var.secrets_recovery_window_in_days >= 7 && var.secrets_recovery_window_in_days <= 30 && floor(var.secrets_recovery_window_in_days) == var.secrets_recovery_window_in_days)
+    error_message = "secrets_recovery_window_in_days must be 0 or an integer between 7 and 30."
+  }
 }
 
 ################################################################################
@@ -241,18 +331,32 @@ variable "db_instance_class" {
   description = "Aurora PostgreSQL instance class of the writer and the reader."
   type        = string
   default     = "db.r6g.large"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.db_instance_class))
+    error_message = "db_instance_class must look like db.<family>.<size>, e.g. db.r6g.large."
+  }
 }
 
 variable "db_iam_username" {
-  description = "Database user the app connects as with IAM authentication (task role gets rds-db:connect for it; create it in the database with GRANT rds_iam). null grants no IAM database access."
+  description = "Database user the app connects as with IAM authentication (task role gets rds-db:connect for it; create it in the database with GRANT rds_iam). null grants no IAM database access (then the app needs inject_db_master_credentials)."
   type        = string
   default     = "app"
+
+  validation {
+    condition     = var.db_iam_username == null || can(regex("^[a-z_][a-z0-9_]{0,62}$", var.db_iam_username))
+    error_message = "db_iam_username must be null or a PostgreSQL user name (lowercase letters, digits, _; at most 63 characters; not starting with a digit)."
+  }
 }
 
+# Off by default: the app connects as db_iam_username with IAM authentication (short-lived tokens,
+# rds-db:connect for that user only), which is the least-privilege path. Injecting the master user
+# hands every task the database superuser; keep it for a one-off bootstrap (creating the IAM user,
+# migrations) and switch it off again.
 variable "inject_db_master_credentials" {
-  description = "Inject the RDS-managed master user secret into the container (DATABASE_USERNAME / DATABASE_PASSWORD). Convenient for a first deployment and for migrations; production should use IAM authentication (db_iam_username) and set this to false."
+  description = "Inject the RDS-managed master user secret into the container (DATABASE_USERNAME / DATABASE_PASSWORD) and let the task execution role read it. Default false: the app uses IAM database authentication (db_iam_username). Set true only temporarily, e.g. to create the IAM user or run migrations as the master user."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "db_skip_final_snapshot" {
@@ -275,6 +379,21 @@ variable "alarm_email" {
   description = "E-mail address subscribed to the alarm topic; null = no subscription."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address such as oncall@example.com, or null."
+  }
+}
+
+# The registry scanning configuration is ONE per account and region: managing it here replaces
+# every registry scanning rule of the account, and destroying the stack resets it. Turn it on only
+# where this stack owns the account's registry scanning configuration; otherwise the repository
+# still scans on push (basic scanning) and the account's own configuration applies.
+variable "enable_registry_enhanced_scanning" {
+  description = "Manage the account-wide ECR registry scanning configuration (ENHANCED / Amazon Inspector, continuous scan of this repository). Default false because the setting replaces all registry scanning rules of the account; enable where this stack owns them."
+  type        = bool
+  default     = false
 }
 
 variable "ecr_force_delete" {

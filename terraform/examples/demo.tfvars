@@ -41,14 +41,22 @@ app_environment = {
   DJANGO_ALLOWED_HOSTS = "dashboard.demo.example.com"
 }
 
-db_instance_class            = "db.r6g.large"
-db_iam_username              = "app"
-inject_db_master_credentials = true
+db_instance_class = "db.r6g.large"
+# The app connects with IAM database authentication as this user (create it once: README step 5).
+db_iam_username = "app"
+# Least privilege: the tasks never get the master user. Set true only for a one-off bootstrap.
+inject_db_master_credentials = false
+
+# Account-wide ECR registry scanning (Inspector): leave false unless this stack owns the account's
+# registry scanning configuration (it replaces every registry scanning rule of the account).
+enable_registry_enhanced_scanning = false
 
 alarm_email = null
 
-# Destroyable demo defaults (production: false / false / 7-30 / false / false / true).
-alb_access_logs_force_destroy   = true
+# Destroyable demo defaults (production: false / true / 7-30 / false / false / true).
+alb_access_logs_force_destroy = true
+# Production: true, so the ALB cannot be deleted by accident (destroy then needs an apply with
+# false first). false here keeps the demo destroyable in one step.
 alb_deletion_protection         = false
 secrets_recovery_window_in_days = 0
 ecr_force_delete                = true

@@ -1,6 +1,7 @@
-# Root-stack plan with a mocked AWS provider: checks the wiring of the 8 modules and the shape of
-# the `controller` output switchyard reads. Nothing reaches AWS (no credentials are needed and the
-# S3 backend is not initialised: run `tofu init -backend=false`).
+# Root-stack plan with a mocked AWS provider: checks the shape of the `controller` output switchyard
+# reads and that it points at the right module outputs. The wiring between the modules is checked in
+# wiring.tftest.hcl and the root input validations in validation.tftest.hcl. Nothing reaches AWS
+# (no credentials are needed and the S3 backend is not initialised: run `tofu init -backend=false`).
 #
 # Mocked computed values are shaped like real ones because the modules validate the IDs and ARNs
 # they receive from each other.
@@ -252,22 +253,6 @@ run "controller_output_points_at_the_module_outputs" {
       output.controller.services.web.green_alarm_names == ["alarm-green-5xx-prod-td01", "alarm-green-unhealthy-prod-td01", "alarm-green-p99-prod-td01"]
     )
     error_message = "Alarm name lists must come from the monitoring module."
-  }
-}
-
-run "wiring_between_modules" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for td in module.ecs.task_definition_arns : td != ""
-    ])
-    error_message = "Both task definitions must be planned."
-  }
-
-  assert {
-    condition     = module.waf.web_acl_arn != "" && module.waf.log_group_name == "aws-waf-logs-prod-td01"
-    error_message = "The WAF must be planned with its aws-waf-logs- group."
   }
 }
 

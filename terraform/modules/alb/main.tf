@@ -1,9 +1,10 @@
 # Internet-facing ALB for the blue/green pair.
 #
 # Traffic flow: 443 (production) forwards to blue+green with weights; 80 only redirects to 443;
-# test_listener_port (HTTPS, restricted CIDRs) forwards to green alone so a release can be checked
-# before it takes any production traffic. switchyard moves the weights on the 443 listener and its
-# path rules during a release; Terraform creates them once and then leaves them alone.
+# test_listener_port (HTTPS, restricted CIDRs) forwards to the idle colour alone (green at first)
+# so a release can be checked before it takes any production traffic. switchyard moves the weights
+# on the 443 listener and its path rules, and the test listener's target, during a release;
+# Terraform creates them once and then leaves exactly those attributes alone.
 
 data "aws_caller_identity" "current" {}
 
@@ -289,7 +290,9 @@ resource "aws_lb_listener" "https" {
   lifecycle {
     # switchyard shifts the blue/green weights of this action during a release; Terraform must not
     # put them back to the initial values on the next apply (that would undo or flip a release).
-    ignore_changes = [default_action]
+    # Only the target groups (ARN + weight) are ignored: every other part of the action (stickiness,
+    # type) and of the listener stays under Terraform, so drift there is still planned back.
+    ignore_changes = [default_action[0].forward[0].target_group]
 
     precondition {
       condition     = var.initial_blue_weight + var.initial_green_weight > 0
@@ -335,8 +338,9 @@ resource "aws_lb_listener_rule" "weighted" {
 
   lifecycle {
     # switchyard shifts these weights together with the listener's default action during a
-    # release; Terraform must not put them back.
-    ignore_changes = [action]
+    # release; Terraform must not put them back. As on the listener, only the target groups
+    # (ARN + weight) are ignored, not the rest of the action.
+    ignore_changes = [action[0].forward[0].target_group]
   }
 }
 
@@ -361,7 +365,10 @@ resource "aws_lb_listener" "http" {
   tags = merge(local.tags, { Name = "listener-http-${local.name_suffix}" })
 }
 
-# Test listener: green only, reachable only from test_listener_allowed_cidrs.
+# Test listener: reaches the idle colour alone, only from test_listener_allowed_cidrs. It starts on
+# green (blue is live after the first apply). After a release the colours swap roles, so the idle
+# colour alternates: switchyard points this listener at whichever colour is idle before it checks
+# a new release there. The forward target therefore belongs to switchyard like the weights do.
 resource "aws_lb_listener" "test" {
   load_balancer_arn = aws_lb.this.arn
   port              = var.test_listener_port
@@ -371,17 +378,24 @@ resource "aws_lb_listener" "test" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.green.arn
+    target_group_arn = var.test_listener_initial_colour == "green" ? aws_lb_target_group.green.arn : aws_lb_target_group.blue.arn
   }
 
   tags = merge(local.tags, { Name = "listener-test-${local.name_suffix}" })
+
+  lifecycle {
+    # switchyard re-points the test listener at the idle colour after each release; Terraform must
+    # not move it back to the initial colour (that would test the live colour instead of the new
+    # release). Only the forward target is ignored: port, TLS policy and certificate stay managed.
+    ignore_changes = [default_action[0].target_group_arn]
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "test_listener" {
   for_each = toset(var.test_listener_allowed_cidrs)
 
   security_group_id = var.alb_security_group_id
-  description       = "Test listener ${var.test_listener_port} (green only) from ${each.value}"
+  description       = "Test listener ${var.test_listener_port} (idle colour only) from ${each.value}"
   ip_protocol       = "tcp"
   from_port         = var.test_listener_port
   to_port           = var.test_listener_port

@@ -69,3 +69,8 @@ output "access_logs_bucket" {
   description = "Name of the S3 bucket receiving the ALB access logs."
   value       = aws_s3_bucket.access_logs.bucket
 }
+
+output "subnet_ids" {
+  description = "Subnets the ALB is placed in (the public subnets), read back from the load balancer."
+  value       = sort(tolist(aws_lb.this.subnets))
+}

@@ -185,13 +185,24 @@ variable "routing_rules" {
 }
 
 variable "test_listener_port" {
-  description = "Port of the HTTPS test listener that always forwards to the green target group, so a release can be verified before it takes production traffic."
+  description = "Port of the HTTPS test listener that forwards to the idle colour (green at first), so a release can be verified before it takes production traffic."
   type        = number
   default     = 8443
 
   validation {
     condition     = var.test_listener_port >= 1 && var.test_listener_port <= 65535 && floor(var.test_listener_port) == var.test_listener_port && !contains([80, 443], var.test_listener_port)
     error_message = "test_listener_port must be an integer between 1 and 65535 and must not be 80 or 443 (the production listeners)."
+  }
+}
+
+variable "test_listener_initial_colour" {
+  description = "Colour the test listener forwards to when it is created (green: blue is live first). Afterwards switchyard points it at the idle colour (Terraform ignores changes)."
+  type        = string
+  default     = "green"
+
+  validation {
+    condition     = contains(["blue", "green"], var.test_listener_initial_colour)
+    error_message = "test_listener_initial_colour must be \"blue\" or \"green\"."
   }
 }
 

@@ -62,3 +62,13 @@ output "log_group_name" {
   description = "CloudWatch log group receiving the exported PostgreSQL logs."
   value       = aws_cloudwatch_log_group.postgresql.name
 }
+
+output "subnet_ids" {
+  description = "Subnets of the cluster's DB subnet group (the private data subnets), read back from the subnet group."
+  value       = sort(tolist(aws_db_subnet_group.this.subnet_ids))
+}
+
+output "security_group_ids" {
+  description = "Security groups attached to the cluster (the db security group)."
+  value       = sort(tolist(aws_rds_cluster.this.vpc_security_group_ids))
+}

@@ -17,3 +17,8 @@ output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the repository (created here or passed in)."
   value       = local.kms_key_arn
 }
+
+output "registry_scanning_managed" {
+  description = "Whether this stack manages the account-wide registry scanning configuration (enable_registry_enhanced_scanning)."
+  value       = length(aws_ecr_registry_scanning_configuration.this) > 0
+}

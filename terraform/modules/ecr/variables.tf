@@ -107,7 +107,7 @@ variable "force_delete" {
 }
 
 variable "enable_registry_enhanced_scanning" {
-  description = "Manage the registry scanning configuration (ENHANCED / Amazon Inspector) with a rule for this repository. The setting is ACCOUNT-WIDE and replaces all existing registry scanning rules: turn it off where another stack owns registry scanning."
+  description = "Manage the registry scanning configuration (ENHANCED / Amazon Inspector) with a rule for this repository. The setting is ACCOUNT-WIDE and replaces all existing registry scanning rules: turn it off where another stack owns registry scanning. (The root stack passes its own enable_registry_enhanced_scanning, default false.)"
   type        = bool
   default     = true
 }

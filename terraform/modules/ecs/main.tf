@@ -534,7 +534,9 @@ resource "aws_appautoscaling_target" "this" {
   lifecycle {
     # The market schedules move min_capacity every trading day, and the live/idle role (floor and
     # suspension) moves between the colours with each release. Terraform sets them only at
-    # creation.
+    # creation. max_capacity is deliberately NOT ignored: switchyard copies the live colour's
+    # maximum to the new live colour on hand-over but never changes the value, so it stays
+    # Terraform's and a changed max_capacity input is applied (drift in it is real drift).
     ignore_changes = [min_capacity, suspended_state]
 
     precondition {

@@ -57,3 +57,15 @@ output "container_name" {
   description = "Name of the application container in the task definitions."
   value       = var.container_name
 }
+
+output "service_subnet_ids" {
+  description = "Map of colour => subnets the service's tasks run in (the private app subnets), read back from the services."
+  value       = { for colour, svc in aws_ecs_service.this : colour => sort(tolist(svc.network_configuration[0].subnets)) }
+}
+
+output "execution_secret_arns" {
+  description = "Secret ARNs the task execution role may read (secretsmanager:GetSecretValue), read back from its policy document."
+  value = sort(distinct(flatten([
+    for s in data.aws_iam_policy_document.execution.statement : tolist(s.resources) if contains(s.actions, "secretsmanager:GetSecretValue")
+  ])))
+}

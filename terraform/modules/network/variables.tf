@@ -104,8 +104,12 @@ variable "alb_ingress_cidr_blocks" {
   }
 }
 
+# The public NACL has no rule for the test listener: it already admits the ephemeral range
+# 1024-65535 from anywhere (for return traffic), which covers any port this validation accepts, so
+# the port must be >= 1024 to be reachable at all. The NACL is therefore not what restricts the
+# test listener; the security group rule (test_listener_cidr_blocks) is.
 variable "test_listener_port" {
-  description = "Optional port of the ALB test listener (used to verify the green fleet before shifting traffic). When set together with test_listener_cidr_blocks, the ALB security group and public NACL allow it from those CIDRs only. null = no test listener ingress."
+  description = "Optional port of the ALB test listener (used to verify the idle colour before shifting traffic). When set together with test_listener_cidr_blocks, the ALB security group allows it from those CIDRs only. null = no test listener ingress."
   type        = number
   default     = null
 

@@ -22,3 +22,8 @@ output "log_kms_key_arn" {
   description = "ARN of the KMS key encrypting the WAF log group."
   value       = aws_kms_key.logs.arn
 }
+
+output "associated_resource_arn" {
+  description = "ARN of the resource (the ALB) the web ACL is associated with."
+  value       = aws_wafv2_web_acl_association.alb.resource_arn
+}

@@ -402,3 +402,56 @@ run "rejects_test_port_on_production_port" {
 
   expect_failures = [var.test_listener_port]
 }
+
+run "rejects_tls_1_0_ssl_policy" {
+  command = plan
+
+  variables {
+    ssl_policy = "ELBSecurityPolicy-2016-08"
+  }
+
+  expect_failures = [var.ssl_policy]
+}
+
+run "rejects_duplicate_rule_priorities" {
+  command = plan
+
+  variables {
+    routing_rules = {
+      api    = { priority = 100, path_patterns = ["/api/*"] }
+      static = { priority = 100, path_patterns = ["/static/*"] }
+    }
+  }
+
+  expect_failures = [var.routing_rules]
+}
+
+run "rejects_deregistration_delay_above_3600" {
+  command = plan
+
+  variables {
+    deregistration_delay = 3601
+  }
+
+  expect_failures = [var.deregistration_delay]
+}
+
+run "rejects_fractional_deregistration_delay" {
+  command = plan
+
+  variables {
+    deregistration_delay = 2.5
+  }
+
+  expect_failures = [var.deregistration_delay]
+}
+
+run "rejects_unknown_test_listener_colour" {
+  command = plan
+
+  variables {
+    test_listener_initial_colour = "red"
+  }
+
+  expect_failures = [var.test_listener_initial_colour]
+}

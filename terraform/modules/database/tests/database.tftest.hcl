@@ -338,3 +338,33 @@ run "rejects_bad_backup_window" {
   }
   expect_failures = [var.preferred_backup_window]
 }
+
+run "rejects_instance_class_without_db_prefix" {
+  command = plan
+
+  variables {
+    instance_class = "r6g.large"
+  }
+
+  expect_failures = [var.instance_class]
+}
+
+run "rejects_rotation_schedule_in_minutes" {
+  command = plan
+
+  variables {
+    master_user_secret_rotation_schedule = "rate(30 minutes)"
+  }
+
+  expect_failures = [var.master_user_secret_rotation_schedule]
+}
+
+run "rejects_rotation_schedule_that_is_not_an_expression" {
+  command = plan
+
+  variables {
+    master_user_secret_rotation_schedule = "weekly"
+  }
+
+  expect_failures = [var.master_user_secret_rotation_schedule]
+}

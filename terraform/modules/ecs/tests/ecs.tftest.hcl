@@ -386,3 +386,78 @@ run "rejects_bad_suffix" {
 
   expect_failures = [var.environment_suffix]
 }
+
+run "rejects_zero_min_capacity" {
+  command = plan
+
+  variables {
+    min_capacity = 0
+  }
+
+  expect_failures = [var.min_capacity]
+}
+
+run "rejects_max_capacity_above_1000" {
+  command = plan
+
+  variables {
+    max_capacity = 1001
+  }
+
+  expect_failures = [var.max_capacity]
+}
+
+run "rejects_zero_desired_count" {
+  command = plan
+
+  variables {
+    desired_count = 0
+  }
+
+  expect_failures = [var.desired_count]
+}
+
+run "rejects_schedule_timezone_that_is_not_iana" {
+  command = plan
+
+  variables {
+    schedule_timezone = "New York"
+  }
+
+  expect_failures = [var.schedule_timezone]
+}
+
+run "rejects_market_hours_floor_below_min_capacity" {
+  command = plan
+
+  variables {
+    min_capacity              = 3
+    market_hours_min_capacity = 2
+    desired_count             = 3
+  }
+
+  expect_failures = [aws_appautoscaling_target.this]
+}
+
+run "rejects_market_hours_floor_above_max_capacity" {
+  command = plan
+
+  variables {
+    max_capacity              = 5
+    market_hours_min_capacity = 6
+  }
+
+  expect_failures = [aws_appautoscaling_target.this]
+}
+
+run "rejects_desired_count_above_max_capacity" {
+  command = plan
+
+  variables {
+    max_capacity              = 5
+    market_hours_min_capacity = 4
+    desired_count             = 6
+  }
+
+  expect_failures = [aws_appautoscaling_target.this]
+}

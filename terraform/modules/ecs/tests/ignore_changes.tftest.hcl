@@ -129,3 +129,17 @@ run "new_image_and_count_in_configuration_are_ignored" {
     error_message = "The task definition itself still follows the configuration."
   }
 }
+
+run "max_capacity_stays_terraform_managed" {
+  command = plan
+
+  variables {
+    max_capacity = 12
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.this["blue"].max_capacity == 12 && aws_appautoscaling_target.this["green"].max_capacity == 12
+    error_message = "max_capacity is not controller-owned (switchyard copies it but never changes it): a new value must be planned."
+  }
+
+}

@@ -256,3 +256,93 @@ run "rejects_bad_suffix" {
 
   expect_failures = [var.environment_suffix]
 }
+
+run "rejects_ecs_cpu_threshold_above_100" {
+  command = plan
+
+  variables {
+    ecs_cpu_threshold = 101
+  }
+
+  expect_failures = [var.ecs_cpu_threshold]
+}
+
+run "rejects_zero_ecs_memory_threshold" {
+  command = plan
+
+  variables {
+    ecs_memory_threshold = 0
+  }
+
+  expect_failures = [var.ecs_memory_threshold]
+}
+
+run "rejects_negative_elb_5xx_threshold" {
+  command = plan
+
+  variables {
+    elb_5xx_threshold = -1
+  }
+
+  expect_failures = [var.elb_5xx_threshold]
+}
+
+run "rejects_fractional_target_5xx_threshold" {
+  command = plan
+
+  variables {
+    target_5xx_threshold = 0.5
+  }
+
+  expect_failures = [var.target_5xx_threshold]
+}
+
+run "rejects_shift_alarm_evaluation_periods_above_10" {
+  command = plan
+
+  variables {
+    shift_alarm_evaluation_periods = 11
+  }
+
+  expect_failures = [var.shift_alarm_evaluation_periods]
+}
+
+run "rejects_db_cpu_threshold_above_100" {
+  command = plan
+
+  variables {
+    db_cpu_threshold = 150
+  }
+
+  expect_failures = [var.db_cpu_threshold]
+}
+
+run "rejects_zero_db_connections_threshold" {
+  command = plan
+
+  variables {
+    db_connections_threshold = 0
+  }
+
+  expect_failures = [var.db_connections_threshold]
+}
+
+run "rejects_db_freeable_memory_threshold_below_16_mib" {
+  command = plan
+
+  variables {
+    db_freeable_memory_threshold_bytes = 1024
+  }
+
+  expect_failures = [var.db_freeable_memory_threshold_bytes]
+}
+
+run "rejects_db_replica_lag_threshold_below_10_ms" {
+  command = plan
+
+  variables {
+    db_replica_lag_threshold_ms = 5
+  }
+
+  expect_failures = [var.db_replica_lag_threshold_ms]
+}

@@ -487,3 +487,36 @@ run "rejects_bad_alb_cidr" {
   }
   expect_failures = [var.alb_ingress_cidr_blocks]
 }
+
+run "rejects_test_listener_port_443" {
+  command = plan
+
+  variables {
+    test_listener_port        = 443
+    test_listener_cidr_blocks = ["203.0.113.0/24"]
+  }
+
+  expect_failures = [var.test_listener_port]
+}
+
+run "rejects_test_listener_port_below_ephemeral_range" {
+  command = plan
+
+  variables {
+    test_listener_port        = 1023
+    test_listener_cidr_blocks = ["203.0.113.0/24"]
+  }
+
+  expect_failures = [var.test_listener_port]
+}
+
+run "rejects_test_listener_port_above_65535" {
+  command = plan
+
+  variables {
+    test_listener_port        = 65536
+    test_listener_cidr_blocks = ["203.0.113.0/24"]
+  }
+
+  expect_failures = [var.test_listener_port]
+}

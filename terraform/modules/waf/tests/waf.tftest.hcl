@@ -267,3 +267,33 @@ run "rejects_bad_suffix" {
 
   expect_failures = [var.environment_suffix]
 }
+
+run "rejects_rate_limit_above_aws_maximum" {
+  command = plan
+
+  variables {
+    rate_limit = 2000000001
+  }
+
+  expect_failures = [var.rate_limit]
+}
+
+run "rejects_fractional_rate_limit" {
+  command = plan
+
+  variables {
+    rate_limit = 100.5
+  }
+
+  expect_failures = [var.rate_limit]
+}
+
+run "rejects_medium_sqli_sensitivity" {
+  command = plan
+
+  variables {
+    sqli_sensitivity_level = "MEDIUM"
+  }
+
+  expect_failures = [var.sqli_sensitivity_level]
+}
