@@ -260,6 +260,9 @@ func TestAbortPauseResumePromote(t *testing.T) {
 	if done2.Cause != deploy.CauseAbort || done2.Reason != "aborted by carol: customer complaint" {
 		t.Fatalf("abort reason %q", done2.Reason)
 	}
+	if _, err := e.c.Promote(ctx, deploy.ActionRequest{ID: d2.ID, Actor: "carol"}); deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("promote of a rolled-back deployment: want precondition, got %v", err)
+	}
 	if _, err := e.c.Abort(ctx, deploy.ActionRequest{ID: d2.ID, Actor: "carol"}); deploy.KindOf(err) != deploy.KindPrecondition {
 		t.Fatalf("abort of finished deployment: want precondition, got %v", err)
 	}
@@ -594,4 +597,32 @@ type slowDereg struct {
 
 func (s *slowDereg) DeregistrationDelay(context.Context, string) (time.Duration, error) {
 	return s.delay, nil
+}
+
+func TestCommandsDuringRollback(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(time.Hour)}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
+	e.router.mu.Lock()
+	e.router.setErr = deploy.Errorf("elbv2.ModifyListener", deploy.KindUnavailable, "Throttling")
+	e.router.mu.Unlock()
+	e.alarms.set("alarm-5xx", "ALARM")
+	e.waitState(d.ID, deploy.StateRollingBack)
+	ctx := context.Background()
+	if _, err := e.c.Promote(ctx, deploy.ActionRequest{ID: d.ID, Actor: "op"}); deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("promote while rolling back: want precondition, got %v", err)
+	}
+	if _, err := e.c.Pause(ctx, deploy.ActionRequest{ID: d.ID, Actor: "op"}); deploy.KindOf(err) != deploy.KindPrecondition {
+		t.Fatalf("pause while rolling back: want precondition, got %v", err)
+	}
+	if got, err := e.c.Abort(ctx, deploy.ActionRequest{ID: d.ID, Actor: "op"}); err != nil || got.State != deploy.StateRollingBack {
+		t.Fatalf("abort while rolling back: %v %+v", err, got)
+	}
+	// The throttling ends: the rollback, retried all along, completes.
+	e.router.mu.Lock()
+	e.router.setErr = nil
+	e.router.mu.Unlock()
+	e.waitState(d.ID, deploy.StateRolledBack)
+	e.assertAllOn(deploy.SlotBlue)
 }

@@ -713,8 +713,12 @@ func (r *runner) handle(ctx context.Context, cmd command) (*deploy.Deployment, e
 		}
 		return snapshot(), nil
 	case cmdPromote:
-		if d.State == deploy.StateFinalizing {
+		switch d.State {
+		case deploy.StatePreparing, deploy.StateShifting, deploy.StatePaused:
+		case deploy.StateFinalizing:
 			return nil, deploy.Errorf(op, deploy.KindPrecondition, "deployment already sends all traffic to %s", d.To)
+		default:
+			return nil, deploy.Errorf(op, deploy.KindPrecondition, "cannot promote a deployment that is %s", d.State)
 		}
 		d.Promote = true
 		if d.State == deploy.StatePaused {
