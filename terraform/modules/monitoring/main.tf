@@ -53,203 +53,141 @@ locals {
   #   silence means the instance is down or being replaced: breaching.
   # - AuroraReplicaLag stops when the reader is promoted in a failover (a writer reports no lag);
   #   the CPU/memory alarms catch a lost instance, so lag uses notBreaching.
+  #
+  # Each definition states only what sets it apart from alarm_defaults; every alarm fires on all of
+  # its evaluation periods (datapoints_to_alarm = evaluation_periods, set on the resource).
+  alarm_defaults = {
+    statistic           = null
+    extended_statistic  = null
+    period              = 60
+    evaluation_periods  = 1
+    comparison_operator = "GreaterThanThreshold"
+    treat_missing_data  = "notBreaching"
+  }
+
+  # Per colour: what switchyard watches while that colour takes traffic, over the shift period.
   shift_alarms = merge([
     for colour, c in local.colours : {
-      "${colour}-5xx" = {
-        group               = colour
-        description         = "Target 5xx responses of the ${colour} target group above ${var.target_5xx_threshold} per ${var.shift_alarm_period}s. switchyard rolls a shift back on it."
-        namespace           = "AWS/ApplicationELB"
-        metric_name         = "HTTPCode_Target_5XX_Count"
-        statistic           = "Sum"
-        extended_statistic  = null
-        dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group }
-        period              = var.shift_alarm_period
-        evaluation_periods  = var.shift_alarm_evaluation_periods
-        datapoints_to_alarm = var.shift_alarm_evaluation_periods
-        comparison_operator = "GreaterThanThreshold"
-        threshold           = var.target_5xx_threshold
-        treat_missing_data  = "notBreaching"
-      }
-      "${colour}-unhealthy" = {
-        group               = colour
-        description         = "Unhealthy hosts in the ${colour} target group. switchyard rolls a shift back on it."
-        namespace           = "AWS/ApplicationELB"
-        metric_name         = "UnHealthyHostCount"
-        statistic           = "Maximum"
-        extended_statistic  = null
-        dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group }
-        period              = var.shift_alarm_period
-        evaluation_periods  = var.shift_alarm_evaluation_periods
-        datapoints_to_alarm = var.shift_alarm_evaluation_periods
-        comparison_operator = "GreaterThanThreshold"
-        threshold           = 0
-        treat_missing_data  = "notBreaching"
-      }
-      "${colour}-p99" = {
-        group               = colour
-        description         = "p99 target response time of the ${colour} target group above ${var.latency_p99_threshold_seconds}s. switchyard rolls a shift back on it."
-        namespace           = "AWS/ApplicationELB"
-        metric_name         = "TargetResponseTime"
-        statistic           = null
-        extended_statistic  = "p99"
-        dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group }
-        period              = var.shift_alarm_period
-        evaluation_periods  = var.shift_alarm_evaluation_periods
-        datapoints_to_alarm = var.shift_alarm_evaluation_periods
-        comparison_operator = "GreaterThanThreshold"
-        threshold           = var.latency_p99_threshold_seconds
-        treat_missing_data  = "notBreaching"
-      }
+      for what, a in {
+        "5xx" = {
+          description = "Target 5xx responses of the ${colour} target group above ${var.target_5xx_threshold} per ${var.shift_alarm_period}s. switchyard rolls a shift back on it."
+          metric_name = "HTTPCode_Target_5XX_Count"
+          statistic   = "Sum"
+          threshold   = var.target_5xx_threshold
+        }
+        "unhealthy" = {
+          description = "Unhealthy hosts in the ${colour} target group. switchyard rolls a shift back on it."
+          metric_name = "UnHealthyHostCount"
+          statistic   = "Maximum"
+          threshold   = 0
+        }
+        "p99" = {
+          description        = "p99 target response time of the ${colour} target group above ${var.latency_p99_threshold_seconds}s. switchyard rolls a shift back on it."
+          metric_name        = "TargetResponseTime"
+          extended_statistic = "p99"
+          threshold          = var.latency_p99_threshold_seconds
+        }
+        } : "${colour}-${what}" => merge(a, {
+          group              = colour
+          namespace          = "AWS/ApplicationELB"
+          dimensions         = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group }
+          period             = var.shift_alarm_period
+          evaluation_periods = var.shift_alarm_evaluation_periods
+      })
     }
   ]...)
 
   service_alarms = merge([
     for colour, c in local.colours : {
-      "${colour}-cpu" = {
-        group               = "service"
-        description         = "Average CPU of the ${colour} ECS service above ${var.ecs_cpu_threshold}% for 5 minutes."
-        namespace           = "AWS/ECS"
-        metric_name         = "CPUUtilization"
-        statistic           = "Average"
-        extended_statistic  = null
-        dimensions          = { ClusterName = var.ecs_cluster_name, ServiceName = c.service }
-        period              = 60
-        evaluation_periods  = 5
-        datapoints_to_alarm = 5
-        comparison_operator = "GreaterThanThreshold"
-        threshold           = var.ecs_cpu_threshold
-        treat_missing_data  = "notBreaching"
-      }
-      "${colour}-memory" = {
-        group               = "service"
-        description         = "Average memory of the ${colour} ECS service above ${var.ecs_memory_threshold}% for 5 minutes."
-        namespace           = "AWS/ECS"
-        metric_name         = "MemoryUtilization"
-        statistic           = "Average"
-        extended_statistic  = null
-        dimensions          = { ClusterName = var.ecs_cluster_name, ServiceName = c.service }
-        period              = 60
-        evaluation_periods  = 5
-        datapoints_to_alarm = 5
-        comparison_operator = "GreaterThanThreshold"
-        threshold           = var.ecs_memory_threshold
-        treat_missing_data  = "notBreaching"
+      for what, a in {
+        cpu    = { metric_name = "CPUUtilization", label = "CPU", threshold = var.ecs_cpu_threshold }
+        memory = { metric_name = "MemoryUtilization", label = "memory", threshold = var.ecs_memory_threshold }
+        } : "${colour}-${what}" => {
+        group              = "service"
+        description        = "Average ${a.label} of the ${colour} ECS service above ${a.threshold}% for 5 minutes."
+        namespace          = "AWS/ECS"
+        metric_name        = a.metric_name
+        statistic          = "Average"
+        dimensions         = { ClusterName = var.ecs_cluster_name, ServiceName = c.service }
+        evaluation_periods = 5
+        threshold          = a.threshold
       }
     }
   ]...)
 
+  # Load balancer-wide: watched during every shift, whatever the colour.
   guard_alarms = {
-    "alb-5xx" = {
-      group               = "guard"
-      description         = "5xx generated by the load balancer itself (no healthy target, target connection errors) above ${var.elb_5xx_threshold}/min."
-      namespace           = "AWS/ApplicationELB"
-      metric_name         = "HTTPCode_ELB_5XX_Count"
-      statistic           = "Sum"
-      extended_statistic  = null
-      dimensions          = { LoadBalancer = var.alb_arn_suffix }
-      period              = 60
-      evaluation_periods  = 1
-      datapoints_to_alarm = 1
-      comparison_operator = "GreaterThanThreshold"
-      threshold           = var.elb_5xx_threshold
-      treat_missing_data  = "notBreaching"
-    }
-    "alb-target-5xx" = {
-      group               = "guard"
-      description         = "Target 5xx across the whole load balancer (both colours) above ${var.target_5xx_threshold}/min."
-      namespace           = "AWS/ApplicationELB"
-      metric_name         = "HTTPCode_Target_5XX_Count"
-      statistic           = "Sum"
-      extended_statistic  = null
-      dimensions          = { LoadBalancer = var.alb_arn_suffix }
-      period              = 60
-      evaluation_periods  = 1
-      datapoints_to_alarm = 1
-      comparison_operator = "GreaterThanThreshold"
-      threshold           = var.target_5xx_threshold
-      treat_missing_data  = "notBreaching"
-    }
+    for k, a in {
+      "alb-5xx" = {
+        description = "5xx generated by the load balancer itself (no healthy target, target connection errors) above ${var.elb_5xx_threshold}/min."
+        metric_name = "HTTPCode_ELB_5XX_Count"
+        threshold   = var.elb_5xx_threshold
+      }
+      "alb-target-5xx" = {
+        description = "Target 5xx across the whole load balancer (both colours) above ${var.target_5xx_threshold}/min."
+        metric_name = "HTTPCode_Target_5XX_Count"
+        threshold   = var.target_5xx_threshold
+      }
+      } : k => merge(a, {
+        group      = "guard"
+        namespace  = "AWS/ApplicationELB"
+        statistic  = "Sum"
+        dimensions = { LoadBalancer = var.alb_arn_suffix }
+    })
   }
 
   db_alarms = {
-    "db-cpu" = {
-      group               = "database"
-      description         = "Aurora cluster CPU above ${var.db_cpu_threshold}% for 5 minutes."
-      namespace           = "AWS/RDS"
-      metric_name         = "CPUUtilization"
-      statistic           = "Maximum"
-      extended_statistic  = null
-      dimensions          = { DBClusterIdentifier = var.db_cluster_identifier }
-      period              = 60
-      evaluation_periods  = 5
-      datapoints_to_alarm = 5
-      comparison_operator = "GreaterThanThreshold"
-      threshold           = var.db_cpu_threshold
-      treat_missing_data  = "breaching"
-    }
-    "db-connections" = {
-      group               = "database"
-      description         = "Aurora cluster connections above ${var.db_connections_threshold} for 5 minutes."
-      namespace           = "AWS/RDS"
-      metric_name         = "DatabaseConnections"
-      statistic           = "Maximum"
-      extended_statistic  = null
-      dimensions          = { DBClusterIdentifier = var.db_cluster_identifier }
-      period              = 60
-      evaluation_periods  = 5
-      datapoints_to_alarm = 5
-      comparison_operator = "GreaterThanThreshold"
-      threshold           = var.db_connections_threshold
-      treat_missing_data  = "breaching"
-    }
-    "db-memory-writer" = {
-      group               = "database"
-      description         = "FreeableMemory of the Aurora writer below ${var.db_freeable_memory_threshold_bytes} bytes for 5 minutes."
-      namespace           = "AWS/RDS"
-      metric_name         = "FreeableMemory"
-      statistic           = "Minimum"
-      extended_statistic  = null
-      dimensions          = { DBInstanceIdentifier = var.db_writer_instance_id }
-      period              = 60
-      evaluation_periods  = 5
-      datapoints_to_alarm = 5
-      comparison_operator = "LessThanThreshold"
-      threshold           = var.db_freeable_memory_threshold_bytes
-      treat_missing_data  = "breaching"
-    }
-    "db-memory-reader" = {
-      group               = "database"
-      description         = "FreeableMemory of the Aurora reader below ${var.db_freeable_memory_threshold_bytes} bytes for 5 minutes."
-      namespace           = "AWS/RDS"
-      metric_name         = "FreeableMemory"
-      statistic           = "Minimum"
-      extended_statistic  = null
-      dimensions          = { DBInstanceIdentifier = var.db_reader_instance_id }
-      period              = 60
-      evaluation_periods  = 5
-      datapoints_to_alarm = 5
-      comparison_operator = "LessThanThreshold"
-      threshold           = var.db_freeable_memory_threshold_bytes
-      treat_missing_data  = "breaching"
-    }
-    "db-replica-lag" = {
-      group               = "database"
-      description         = "AuroraReplicaLag of the reader above ${var.db_replica_lag_threshold_ms} ms for 3 minutes."
-      namespace           = "AWS/RDS"
-      metric_name         = "AuroraReplicaLag"
-      statistic           = "Maximum"
-      extended_statistic  = null
-      dimensions          = { DBInstanceIdentifier = var.db_reader_instance_id }
-      period              = 60
-      evaluation_periods  = 3
-      datapoints_to_alarm = 3
-      comparison_operator = "GreaterThanThreshold"
-      threshold           = var.db_replica_lag_threshold_ms
-      treat_missing_data  = "notBreaching"
-    }
+    for k, a in {
+      "db-cpu" = {
+        description = "Aurora cluster CPU above ${var.db_cpu_threshold}% for 5 minutes."
+        metric_name = "CPUUtilization"
+        dimensions  = { DBClusterIdentifier = var.db_cluster_identifier }
+        threshold   = var.db_cpu_threshold
+      }
+      "db-connections" = {
+        description = "Aurora cluster connections above ${var.db_connections_threshold} for 5 minutes."
+        metric_name = "DatabaseConnections"
+        dimensions  = { DBClusterIdentifier = var.db_cluster_identifier }
+        threshold   = var.db_connections_threshold
+      }
+      "db-memory-writer" = {
+        description         = "FreeableMemory of the Aurora writer below ${var.db_freeable_memory_threshold_bytes} bytes for 5 minutes."
+        metric_name         = "FreeableMemory"
+        statistic           = "Minimum"
+        dimensions          = { DBInstanceIdentifier = var.db_writer_instance_id }
+        comparison_operator = "LessThanThreshold"
+        threshold           = var.db_freeable_memory_threshold_bytes
+      }
+      "db-memory-reader" = {
+        description         = "FreeableMemory of the Aurora reader below ${var.db_freeable_memory_threshold_bytes} bytes for 5 minutes."
+        metric_name         = "FreeableMemory"
+        statistic           = "Minimum"
+        dimensions          = { DBInstanceIdentifier = var.db_reader_instance_id }
+        comparison_operator = "LessThanThreshold"
+        threshold           = var.db_freeable_memory_threshold_bytes
+      }
+      "db-replica-lag" = {
+        description        = "AuroraReplicaLag of the reader above ${var.db_replica_lag_threshold_ms} ms for 3 minutes."
+        metric_name        = "AuroraReplicaLag"
+        dimensions         = { DBInstanceIdentifier = var.db_reader_instance_id }
+        evaluation_periods = 3
+        threshold          = var.db_replica_lag_threshold_ms
+        treat_missing_data = "notBreaching"
+      }
+      # The shared settings come first so an alarm's own win.
+      } : k => merge({
+        group              = "database"
+        namespace          = "AWS/RDS"
+        statistic          = "Maximum"
+        evaluation_periods = 5
+        treat_missing_data = "breaching"
+    }, a)
   }
 
-  metric_alarms = merge(local.guard_alarms, local.shift_alarms, local.service_alarms, local.db_alarms)
+  metric_alarms = {
+    for k, a in merge(local.guard_alarms, local.shift_alarms, local.service_alarms, local.db_alarms) :
+    k => merge(local.alarm_defaults, a)
+  }
 
   alarm_actions = [aws_sns_topic.alarms.arn]
 }
@@ -395,7 +333,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   dimensions          = each.value.dimensions
   period              = each.value.period
   evaluation_periods  = each.value.evaluation_periods
-  datapoints_to_alarm = each.value.datapoints_to_alarm
+  datapoints_to_alarm = each.value.evaluation_periods
   comparison_operator = each.value.comparison_operator
   threshold           = each.value.threshold
   treat_missing_data  = each.value.treat_missing_data

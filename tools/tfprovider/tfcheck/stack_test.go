@@ -266,7 +266,7 @@ func checkProviderDefaultTags(t *testing.T, plan *planJSON) {
 		}
 	}
 	if !found {
-		t.Errorf("aws provider default_tags.tags references %v, want local.provider_default_tags (asserted in tests/wiring.tftest.hcl)", refs)
+		t.Errorf("aws provider default_tags.tags references %v, want local.provider_default_tags (asserted in tests/stack.tftest.hcl)", refs)
 	}
 }
 

@@ -1,0 +1,790 @@
+# Root-stack plans with a mocked AWS provider, in one file so the provider mocks, the fixed network
+# outputs and the shared variables are stated once (OpenTofu 1.10 has no shared mock files:
+# mock_provider takes no `source`). Nothing reaches AWS (no credentials are needed and the S3 backend
+# is not initialised: run `tofu init -backend=false`).
+#
+# Runs, in order:
+#   1. controller: the shape of the `controller` output switchyard reads and that it points at the
+#      right module outputs;
+#   2. wiring: each module is given the other modules' outputs it must get (tiers, the ALB for the
+#      WAF, the secrets for the execution role), proved through outputs the modules read back from
+#      their own resources;
+#   3. validation: boundary values still plan, then every root input that can be wrong is rejected
+#      at the root, with the root's message, before any module sees it (expect_failures on the root
+#      variable).
+# The expect_failures runs come last: an unexpected error in a run skips every later run of the
+# file, so a broken validation must not hide the controller and wiring checks.
+#
+# Mocked computed values are shaped like real ones because the modules validate the IDs and ARNs
+# they receive from each other.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      region = "us-east-1"
+    }
+  }
+
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    }
+  }
+
+  mock_data "aws_elb_service_account" {
+    defaults = {
+      arn = "arn:aws:iam::127311923021:root"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_lb" {
+    defaults = {
+      arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb-prod-td01/0123456789abcdef"
+      arn_suffix = "app/alb-prod-td01/0123456789abcdef"
+      dns_name   = "alb-prod-td01-123456.us-east-1.elb.amazonaws.com"
+    }
+  }
+
+  mock_resource "aws_lb_listener" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb-prod-td01/0123456789abcdef/aaaaaaaaaaaaaaaa"
+    }
+  }
+
+  mock_resource "aws_lb_listener_rule" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/alb-prod-td01/0123456789abcdef/aaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbb"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+      key_id = "11111111-2222-3333-4444-555555555555"
+    }
+  }
+
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-django-secret-key-prod-td01-AbCdEf"
+    }
+  }
+
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/ecr-web-prod-td01"
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-web-prod-td01"
+    }
+  }
+
+  mock_resource "aws_rds_cluster" {
+    defaults = {
+      arn                 = "arn:aws:rds:us-east-1:123456789012:cluster:rds-prod-td01"
+      cluster_resource_id = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+      endpoint            = "rds-prod-td01.cluster-abc.us-east-1.rds.amazonaws.com"
+      reader_endpoint     = "rds-prod-td01.cluster-ro-abc.us-east-1.rds.amazonaws.com"
+      master_user_secret = [{
+        secret_arn    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-11111111-2222-3333-4444-555555555555-AbCdEf"
+        kms_key_id    = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+        secret_status = "active"
+      }]
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:mock"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mock"
+    }
+  }
+
+  mock_resource "aws_ecs_cluster" {
+    defaults = {
+      arn = "arn:aws:ecs:us-east-1:123456789012:cluster/ecs-prod-td01"
+    }
+  }
+
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:us-east-1:123456789012:sns-alarms-prod-td01"
+    }
+  }
+
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = {
+      arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/waf-prod-td01/11111111-2222-3333-4444-555555555555"
+    }
+  }
+}
+
+# Fixed network outputs with distinct IDs per tier, so a module wired to the wrong tier is caught
+# (mocks cannot give the for_each subnets of the network module distinct IDs; it has its own tests).
+override_module {
+  target = module.network
+  outputs = {
+    vpc_id                  = "vpc-0123456789abcdef0"
+    vpc_cidr_block          = "10.40.0.0/16"
+    availability_zones      = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    public_subnet_ids       = ["subnet-0000000000000001a", "subnet-0000000000000001b", "subnet-0000000000000001c"]
+    app_subnet_ids          = ["subnet-0000000000000002a", "subnet-0000000000000002b", "subnet-0000000000000002c"]
+    data_subnet_ids         = ["subnet-0000000000000003a", "subnet-0000000000000003b", "subnet-0000000000000003c"]
+    nat_gateway_ids         = ["nat-0000000000000000a", "nat-0000000000000000b", "nat-0000000000000000c"]
+    private_route_table_ids = ["rtb-0000000000000000a", "rtb-0000000000000000b", "rtb-0000000000000000c"]
+    alb_security_group_id   = "sg-0000000000000000a"
+    app_security_group_id   = "sg-0000000000000000b"
+    db_security_group_id    = "sg-0000000000000000c"
+    flow_log_id             = "fl-0000000000000000a"
+  }
+}
+
+override_resource {
+  target = module.alb.aws_lb_target_group.blue
+  values = {
+    arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-blue-prod-td01/1111111111111111"
+    arn_suffix = "targetgroup/tg-blue-prod-td01/1111111111111111"
+  }
+}
+
+override_resource {
+  target = module.alb.aws_lb_target_group.green
+  values = {
+    arn        = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-green-prod-td01/2222222222222222"
+    arn_suffix = "targetgroup/tg-green-prod-td01/2222222222222222"
+  }
+}
+
+# Distinct keys for the app secrets and the database (whose key also encrypts the master secret),
+# so the execution role's KMS grants can be told apart.
+override_resource {
+  target = module.secrets.aws_kms_key.this
+  values = {
+    arn    = "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-2222-3333-4444-555555555555"
+    key_id = "aaaaaaaa-2222-3333-4444-555555555555"
+  }
+}
+
+override_resource {
+  target = module.database.aws_kms_key.this
+  values = {
+    arn    = "arn:aws:kms:us-east-1:123456789012:key/dddddddd-2222-3333-4444-555555555555"
+    key_id = "dddddddd-2222-3333-4444-555555555555"
+  }
+}
+
+variables {
+  environment                 = "prod"
+  environment_suffix          = "td01"
+  owner                       = "platform-team"
+  certificate_arn             = "arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+  test_listener_allowed_cidrs = ["203.0.113.0/24"]
+}
+
+################################################################################
+# Controller output
+################################################################################
+
+run "controller_output_has_the_contract_shape" {
+  command = plan
+
+  assert {
+    condition = toset(keys(output.controller)) == toset([
+      "schema_version", "region", "environment", "environment_suffix", "repository_url", "services",
+    ])
+    error_message = "controller must have exactly the contract's top-level keys."
+  }
+
+  assert {
+    condition     = output.controller.schema_version == 1 && output.controller.region == "us-east-1" && output.controller.environment == "prod" && output.controller.environment_suffix == "td01"
+    error_message = "controller must report schema_version 1, the region and the environment."
+  }
+
+  assert {
+    condition     = toset(keys(output.controller.services)) == toset(["web"])
+    error_message = "controller.services must be keyed by service_name (default web)."
+  }
+
+  assert {
+    condition = toset(keys(output.controller.services.web)) == toset([
+      "cluster", "blue_service", "green_service", "container", "image_repository", "listener_arn", "rule_arns",
+      "test_listener_arn", "blue_target_group_arn", "green_target_group_arn", "deregistration_delay_seconds",
+      "alarm_names", "blue_alarm_names", "green_alarm_names",
+    ])
+    error_message = "controller.services.web must have exactly the contract's keys."
+  }
+}
+
+run "controller_output_points_at_the_module_outputs" {
+  command = plan
+
+  assert {
+    condition     = output.controller.services.web.blue_target_group_arn == module.alb.blue_target_group_arn && output.controller.services.web.blue_target_group_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-blue-prod-td01/1111111111111111"
+    error_message = "blue_target_group_arn must be the alb module's blue target group."
+  }
+
+  assert {
+    condition     = output.controller.services.web.green_target_group_arn == module.alb.green_target_group_arn && output.controller.services.web.green_target_group_arn != output.controller.services.web.blue_target_group_arn
+    error_message = "green_target_group_arn must be the alb module's green target group."
+  }
+
+  assert {
+    condition     = output.controller.services.web.listener_arn == module.alb.https_listener_arn && output.controller.services.web.test_listener_arn == module.alb.test_listener_arn
+    error_message = "Listener ARNs must come from the alb module."
+  }
+
+  assert {
+    condition     = length(output.controller.services.web.rule_arns) == 2 && output.controller.services.web.rule_arns == module.alb.production_rule_arns
+    error_message = "rule_arns must be the alb module's production rules (api and static)."
+  }
+
+  assert {
+    condition     = output.controller.services.web.deregistration_delay_seconds == 30
+    error_message = "deregistration_delay_seconds must be the target group delay."
+  }
+
+  assert {
+    condition = (
+      output.controller.services.web.cluster == "ecs-prod-td01" &&
+      output.controller.services.web.blue_service == "svc-blue-prod-td01" &&
+      output.controller.services.web.green_service == "svc-green-prod-td01" &&
+      output.controller.services.web.container == "app"
+    )
+    error_message = "Cluster, services and container must come from the ecs module."
+  }
+
+  assert {
+    condition     = output.controller.repository_url == module.ecr.repository_url && output.controller.services.web.image_repository == module.ecr.repository_url
+    error_message = "Repository URL must come from the ecr module."
+  }
+
+  assert {
+    condition = (
+      output.controller.services.web.alarm_names == module.monitoring.guard_alarm_names &&
+      output.controller.services.web.blue_alarm_names == ["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01", "alarm-blue-p99-prod-td01"] &&
+      output.controller.services.web.green_alarm_names == ["alarm-green-5xx-prod-td01", "alarm-green-unhealthy-prod-td01", "alarm-green-p99-prod-td01"]
+    )
+    error_message = "Alarm name lists must come from the monitoring module."
+  }
+}
+
+run "service_name_changes_the_services_key" {
+  command = plan
+
+  variables {
+    service_name = "dash"
+  }
+
+  assert {
+    condition     = toset(keys(output.controller.services)) == toset(["dash"])
+    error_message = "controller.services must be keyed by service_name."
+  }
+}
+
+################################################################################
+# Wiring between the modules
+################################################################################
+
+run "tiers_alb_public_ecs_app_aurora_data" {
+  command = plan
+
+  assert {
+    condition     = toset(module.alb.subnet_ids) == toset(module.network.public_subnet_ids)
+    error_message = "The ALB must be placed in the public subnets."
+  }
+
+  assert {
+    condition     = toset(keys(module.ecs.service_subnet_ids)) == toset(["blue", "green"])
+    error_message = "Both colours' services must be planned."
+  }
+
+  assert {
+    condition     = alltrue([for colour, ids in module.ecs.service_subnet_ids : toset(ids) == toset(module.network.app_subnet_ids)])
+    error_message = "Both ECS services must run in the private app subnets."
+  }
+
+  assert {
+    condition     = toset(module.database.subnet_ids) == toset(module.network.data_subnet_ids)
+    error_message = "Aurora's subnet group must hold the private data subnets."
+  }
+
+  assert {
+    condition     = module.database.security_group_ids == tolist([module.network.db_security_group_id])
+    error_message = "Aurora must use the network module's db security group only."
+  }
+}
+
+run "waf_protects_the_alb" {
+  command = plan
+
+  assert {
+    condition     = module.waf.associated_resource_arn == module.alb.alb_arn && module.alb.alb_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb-prod-td01/0123456789abcdef"
+    error_message = "The web ACL must be associated with module.alb.alb_arn."
+  }
+
+  assert {
+    condition     = module.waf.log_group_name == "aws-waf-logs-prod-td01"
+    error_message = "WAF logs must go to the aws-waf-logs-<env>-<suffix> group (AWS requires the prefix)."
+  }
+}
+
+run "execution_role_reads_only_the_app_secrets_by_default" {
+  command = plan
+
+  assert {
+    condition     = var.inject_db_master_credentials == false
+    error_message = "inject_db_master_credentials must default to false (IAM database authentication is the least-privilege path)."
+  }
+
+  assert {
+    condition     = length(module.ecs.execution_secret_arns) > 0 && toset(module.ecs.execution_secret_arns) == toset(values(module.secrets.app_secret_arns))
+    error_message = "Without master credentials, the execution role may read exactly the app secrets."
+  }
+
+  assert {
+    condition     = !contains(module.ecs.execution_secret_arns, module.database.master_user_secret_arn)
+    error_message = "The execution role must not read the database master secret unless it is injected."
+  }
+
+  assert {
+    condition     = local.execution_secret_kms_key_arns == tolist([module.secrets.kms_key_arn])
+    error_message = "Without master credentials, only the secrets KMS key may be decrypted."
+  }
+
+  assert {
+    condition     = toset(keys(local.app_secret_env)) == toset(["DJANGO_SECRET_KEY"]) && length(local.db_master_secret_env) == 0
+    error_message = "Only the app secrets are injected into the container by default."
+  }
+
+  assert {
+    condition     = local.app_environment["DATABASE_IAM_USER"] == "app"
+    error_message = "The app must be told its IAM database user."
+  }
+}
+
+run "execution_role_reads_app_secrets_and_master_secret_when_injected" {
+  command = plan
+
+  variables {
+    inject_db_master_credentials = true
+  }
+
+  assert {
+    condition     = toset(module.ecs.execution_secret_arns) == setunion(toset(values(module.secrets.app_secret_arns)), toset([module.database.master_user_secret_arn]))
+    error_message = "With master credentials, the execution role may read the app secrets plus the master secret, nothing else."
+  }
+
+  assert {
+    condition     = toset(local.execution_secret_kms_key_arns) == toset([module.secrets.kms_key_arn, module.database.master_user_secret_kms_key_arn]) && length(local.execution_secret_kms_key_arns) == 2
+    error_message = "With master credentials, the execution role may decrypt with the secrets key and the master secret's key."
+  }
+
+  assert {
+    condition = local.db_master_secret_env == tomap({
+      DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
+      DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
+    })
+    error_message = "The master secret's username and password keys must be injected through the task definition secrets."
+  }
+}
+
+run "provider_default_tags_carry_environment_project_owner" {
+  command = plan
+
+  variables {
+    project = "tradedash"
+  }
+
+  assert {
+    condition = local.provider_default_tags == {
+      Environment = "prod"
+      Project     = "tradedash"
+      Owner       = "platform-team"
+    }
+    error_message = "The provider's default_tags must be exactly Environment, Project and Owner from the inputs."
+  }
+}
+
+run "registry_scanning_is_off_at_the_root_by_default" {
+  command = plan
+
+  assert {
+    condition     = module.ecr.registry_scanning_managed == false
+    error_message = "The account-wide registry scanning configuration must not be managed unless enable_registry_enhanced_scanning is set."
+  }
+}
+
+run "registry_scanning_can_be_turned_on_at_the_root" {
+  command = plan
+
+  variables {
+    enable_registry_enhanced_scanning = true
+  }
+
+  assert {
+    condition     = module.ecr.registry_scanning_managed == true
+    error_message = "enable_registry_enhanced_scanning must reach the ecr module."
+  }
+}
+
+################################################################################
+# Root input validation
+################################################################################
+
+run "accepts_boundary_values" {
+  command = plan
+
+  variables {
+    vpc_cidr                        = "10.40.0.0/24"
+    test_listener_port              = 1024
+    test_listener_allowed_cidrs     = ["10.0.0.0/8"]
+    deregistration_delay            = 0
+    waf_rate_limit                  = 10
+    task_cpu                        = 256
+    task_memory                     = 512
+    desired_count                   = 1
+    min_capacity                    = 1
+    max_capacity                    = 1000
+    market_hours_min_capacity       = 1
+    alarm_email                     = "oncall@example.com"
+    secrets_recovery_window_in_days = 30
+    db_iam_username                 = null
+    inject_db_master_credentials    = true
+  }
+
+  assert {
+    condition     = output.controller.services.web.deregistration_delay_seconds == 0
+    error_message = "Boundary values must plan."
+  }
+}
+
+run "rejects_bad_region" {
+  command = plan
+
+  variables {
+    region = "mars-1"
+  }
+
+  expect_failures = [var.region]
+}
+
+run "rejects_uppercase_environment" {
+  command = plan
+
+  variables {
+    environment = "Prod"
+  }
+
+  expect_failures = [var.environment]
+}
+
+run "rejects_long_environment_suffix" {
+  command = plan
+
+  variables {
+    environment_suffix = "td0123456789x"
+  }
+
+  expect_failures = [var.environment_suffix]
+}
+
+run "rejects_blank_owner" {
+  command = plan
+
+  variables {
+    owner = "  "
+  }
+
+  expect_failures = [var.owner]
+}
+
+run "rejects_certificate_that_is_not_an_acm_arn" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:iam::123456789012:server-certificate/dash"
+  }
+
+  expect_failures = [var.certificate_arn]
+}
+
+run "rejects_bad_service_name" {
+  command = plan
+
+  variables {
+    service_name = "Web-1"
+  }
+
+  expect_failures = [var.service_name]
+}
+
+run "rejects_privileged_app_port" {
+  command = plan
+
+  variables {
+    app_port = 80
+  }
+
+  expect_failures = [var.app_port]
+}
+
+run "rejects_vpc_cidr_with_host_bits" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.40.1.0/16"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_vpc_cidr_too_large" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.0.0.0/12"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_vpc_cidr_too_small" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.40.0.0/25"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_vpc_cidr_garbage" {
+  command = plan
+
+  variables {
+    vpc_cidr = "10.40.0.0"
+  }
+
+  expect_failures = [var.vpc_cidr]
+}
+
+run "rejects_non_fargate_task_cpu" {
+  command = plan
+
+  variables {
+    task_cpu = 300
+  }
+
+  expect_failures = [var.task_cpu]
+}
+
+run "rejects_task_memory_below_fargate_minimum" {
+  command = plan
+
+  variables {
+    task_memory = 256
+  }
+
+  expect_failures = [var.task_memory]
+}
+
+run "rejects_zero_desired_count" {
+  command = plan
+
+  variables {
+    desired_count = 0
+  }
+
+  expect_failures = [var.desired_count]
+}
+
+run "rejects_zero_min_capacity" {
+  command = plan
+
+  variables {
+    min_capacity = 0
+  }
+
+  expect_failures = [var.min_capacity]
+}
+
+run "rejects_max_capacity_above_1000" {
+  command = plan
+
+  variables {
+    max_capacity = 1001
+  }
+
+  expect_failures = [var.max_capacity]
+}
+
+run "rejects_fractional_market_hours_floor" {
+  command = plan
+
+  variables {
+    market_hours_min_capacity = 2.5
+  }
+
+  expect_failures = [var.market_hours_min_capacity]
+}
+
+run "rejects_five_field_open_schedule" {
+  command = plan
+
+  variables {
+    market_open_schedule = "cron(0 8 * * MON-FRI)"
+  }
+
+  expect_failures = [var.market_open_schedule]
+}
+
+run "rejects_non_cron_close_schedule" {
+  command = plan
+
+  variables {
+    market_close_schedule = "rate(1 day)"
+  }
+
+  expect_failures = [var.market_close_schedule]
+}
+
+run "rejects_waf_rate_limit_below_aws_minimum" {
+  command = plan
+
+  variables {
+    waf_rate_limit = 5
+  }
+
+  expect_failures = [var.waf_rate_limit]
+}
+
+run "rejects_test_listener_port_below_ephemeral_range" {
+  command = plan
+
+  variables {
+    test_listener_port = 1023
+  }
+
+  expect_failures = [var.test_listener_port]
+}
+
+run "rejects_test_listener_port_443" {
+  command = plan
+
+  variables {
+    test_listener_port = 443
+  }
+
+  expect_failures = [var.test_listener_port]
+}
+
+run "rejects_test_listener_port_above_65535" {
+  command = plan
+
+  variables {
+    test_listener_port = 70000
+  }
+
+  expect_failures = [var.test_listener_port]
+}
+
+run "rejects_public_test_listener_cidr" {
+  command = plan
+
+  variables {
+    test_listener_allowed_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [var.test_listener_allowed_cidrs]
+}
+
+run "rejects_deregistration_delay_above_3600" {
+  command = plan
+
+  variables {
+    deregistration_delay = 4000
+  }
+
+  expect_failures = [var.deregistration_delay]
+}
+
+run "rejects_negative_deregistration_delay" {
+  command = plan
+
+  variables {
+    deregistration_delay = -1
+  }
+
+  expect_failures = [var.deregistration_delay]
+}
+
+run "rejects_alarm_email_without_domain" {
+  command = plan
+
+  variables {
+    alarm_email = "oncall"
+  }
+
+  expect_failures = [var.alarm_email]
+}
+
+run "rejects_relative_health_check_path" {
+  command = plan
+
+  variables {
+    health_check_path = "healthz"
+  }
+
+  expect_failures = [var.health_check_path]
+}
+
+run "rejects_secrets_recovery_window_of_3_days" {
+  command = plan
+
+  variables {
+    secrets_recovery_window_in_days = 3
+  }
+
+  expect_failures = [var.secrets_recovery_window_in_days]
+}
+
+run "rejects_db_instance_class_without_prefix" {
+  command = plan
+
+  variables {
+    db_instance_class = "r6g.large"
+  }
+
+  expect_failures = [var.db_instance_class]
+}
+
+run "rejects_db_iam_username_with_uppercase" {
+  command = plan
+
+  variables {
+    db_iam_username = "App-User"
+  }
+
+  expect_failures = [var.db_iam_username]
+}
