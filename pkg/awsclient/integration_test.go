@@ -188,6 +188,24 @@ func TestKumoWeightsListenerAndRule(t *testing.T) {
 	}
 }
 
+// TestKumoForwardTo re-points a listener (as switchyard does with the test listener) at one colour and
+// then the other, each read back through DescribeListeners.
+func TestKumoForwardTo(t *testing.T) {
+	c, _ := kumoClients(t)
+	ctx := emulator.Context(t, time.Minute)
+	a := createALB(t, ctx, c.ELBv2)
+	route := deploy.Route{ListenerARN: a.listener}
+	for _, tg := range []string{a.green, a.blue} {
+		if err := c.Router.ForwardTo(ctx, route, tg); err != nil {
+			t.Fatalf("ForwardTo(%s): %v", tg, err)
+		}
+		got, err := c.Router.GetWeights(ctx, route)
+		if err != nil || len(got) != 1 || got[tg] == 0 {
+			t.Fatalf("after ForwardTo(%s) read back %v %v", tg, got, err)
+		}
+	}
+}
+
 func TestKumoNotFound(t *testing.T) {
 	c, m := kumoClients(t)
 	ctx := emulator.Context(t, time.Minute)

@@ -102,12 +102,42 @@ func (r *Router) SetWeights(ctx context.Context, route deploy.Route, weights map
 	if err != nil {
 		return deploy.Wrap(op, "", err, "set weights on "+route.String())
 	}
-	if route.RuleARN != "" {
-		_, err = r.api.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(route.RuleARN), Actions: next})
-		return mapErr("elbv2.ModifyRule", err, "set weights on "+route.String())
+	return r.modify(ctx, route, next, "set weights on "+route.String())
+}
+
+// ForwardTo makes the route's forward action send everything to one target group, in the plain form
+// (TargetGroupArn only) that the Terraform stack declares for the test listener; other actions, their
+// order and a rule's conditions are kept.
+func (r *Router) ForwardTo(ctx context.Context, route deploy.Route, targetGroupARN string) error {
+	const op = "elbv2.ForwardTo"
+	if targetGroupARN == "" {
+		return deploy.Errorf(op, deploy.KindInvalid, "empty target group ARN for %s", route)
 	}
-	_, err = r.api.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(route.ListenerARN), DefaultActions: next})
-	return mapErr("elbv2.ModifyListener", err, "set weights on "+route.String())
+	actions, dop, err := r.actions(ctx, route)
+	if err != nil {
+		return err
+	}
+	i, err := forwardIndex(dop, route, actions)
+	if err != nil {
+		return err
+	}
+	next := make([]elbtypes.Action, len(actions))
+	for j, a := range actions {
+		next[j] = writable(a)
+	}
+	next[i] = elbtypes.Action{Type: elbtypes.ActionTypeEnumForward, Order: actions[i].Order, TargetGroupArn: aws.String(targetGroupARN)}
+	return r.modify(ctx, route, next, "forward "+route.String()+" to "+targetGroupARN)
+}
+
+// modify writes a route's actions back in one ModifyListener or ModifyRule call (ModifyRule without
+// Conditions leaves them unchanged).
+func (r *Router) modify(ctx context.Context, route deploy.Route, next []elbtypes.Action, what string) error {
+	if route.RuleARN != "" {
+		_, err := r.api.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(route.RuleARN), Actions: next})
+		return mapErr("elbv2.ModifyRule", err, what)
+	}
+	_, err := r.api.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(route.ListenerARN), DefaultActions: next})
+	return mapErr("elbv2.ModifyListener", err, what)
 }
 
 // withWeights returns a copy of actions in which the forward action at index i carries the new weights.

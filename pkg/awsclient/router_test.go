@@ -374,3 +374,29 @@ func TestTargetHealthAndDeregistrationDelay(t *testing.T) {
 		t.Errorf("garbage delay accepted")
 	}
 }
+
+func TestForwardToKeepsOtherActionsAndUsesThePlainForm(t *testing.T) {
+	f := &fakeELB{listenerActions: []elbtypes.Action{oidcAction(), weighted(true, blueTG, 999, greenTG, 0)}}
+	r := NewRouter(f)
+	ctx := context.Background()
+	route := deploy.Route{ListenerARN: listenerARN}
+	if err := r.ForwardTo(ctx, route, greenTG); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.modifyListener) != 1 {
+		t.Fatalf("want one ModifyListener, got %d", len(f.modifyListener))
+	}
+	got := f.modifyListener[0].DefaultActions
+	if len(got) != 2 || got[0].Type != elbtypes.ActionTypeEnumAuthenticateOidc || !aws.ToBool(got[0].AuthenticateOidcConfig.UseExistingClientSecret) {
+		t.Fatalf("other actions not kept: %+v", got)
+	}
+	if fwd := got[1]; aws.ToString(fwd.TargetGroupArn) != greenTG || fwd.ForwardConfig != nil || aws.ToInt32(fwd.Order) != 2 {
+		t.Fatalf("forward action %+v, want the plain form to green at order 2", fwd)
+	}
+	if w, err := r.GetWeights(ctx, route); err != nil || !reflect.DeepEqual(w, map[string]int{greenTG: 1}) {
+		t.Fatalf("read back %v %v", w, err)
+	}
+	if err := r.ForwardTo(ctx, route, ""); deploy.KindOf(err) != deploy.KindInvalid {
+		t.Fatalf("empty target group: %v", err)
+	}
+}

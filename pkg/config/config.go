@@ -100,6 +100,7 @@ type Service struct {
 	ImageRepository     string           `yaml:"image_repository"`
 	ListenerARN         string           `yaml:"listener_arn"`
 	RuleARNs            []string         `yaml:"rule_arns"`
+	TestListenerARN     string           `yaml:"test_listener_arn"`
 	BlueTargetGroupARN  string           `yaml:"blue_target_group_arn"`
 	GreenTargetGroupARN string           `yaml:"green_target_group_arn"`
 	Alarms              []string         `yaml:"alarms"`
@@ -297,7 +298,7 @@ func (c *Config) Validate() error {
 		if s.BlueTargetGroupARN != "" && s.BlueTargetGroupARN == s.GreenTargetGroupARN {
 			add("%s: blue_target_group_arn and green_target_group_arn must differ", p)
 		}
-		for k, v := range map[string]string{"blue_target_group_arn": s.BlueTargetGroupARN, "green_target_group_arn": s.GreenTargetGroupARN, "listener_arn": s.ListenerARN} {
+		for k, v := range map[string]string{"blue_target_group_arn": s.BlueTargetGroupARN, "green_target_group_arn": s.GreenTargetGroupARN, "listener_arn": s.ListenerARN, "test_listener_arn": s.TestListenerARN} {
 			if v != "" && !arnRE.MatchString(v) {
 				add("%s.%s: %q is not an ARN", p, k, v)
 			}
@@ -364,6 +365,9 @@ func (c *Config) DomainServices() map[string]deploy.Service {
 		}
 		for _, r := range s.RuleARNs {
 			d.Routes = append(d.Routes, deploy.Route{ListenerARN: s.ListenerARN, RuleARN: r})
+		}
+		if s.TestListenerARN != "" {
+			d.TestRoute = &deploy.Route{ListenerARN: s.TestListenerARN}
 		}
 		if s.Strategy != nil {
 			d.Strategy = *s.Strategy

@@ -626,3 +626,36 @@ func TestCommandsDuringRollback(t *testing.T) {
 	e.waitState(d.ID, deploy.StateRolledBack)
 	e.assertAllOn(deploy.SlotBlue)
 }
+
+func TestTestListenerFollowsTheReleaseAndPauseBeforeTraffic(t *testing.T) {
+	test := deploy.Route{ListenerARN: lsn + "-test"}
+	e := newEnv(t, nil, nil, nil, nil, func(o *Options) {
+		svc := o.Services["web"]
+		svc.TestRoute = &test
+		o.Services["web"] = svc
+	})
+	e.router.set(test, map[string]int{greenTG: 1})
+	s := deploy.Strategy{Type: deploy.StrategyCanary, Bake: deploy.Duration(50 * time.Millisecond), PauseBeforeTraffic: true}
+	d := e.create("v2", &s)
+	held := e.waitState(d.ID, deploy.StatePaused)
+	if held.Weights != deploy.AllOn(deploy.SlotBlue) || held.PausedFrom != deploy.StateShifting {
+		t.Fatalf("pause_before_traffic must hold before any production weight moves: %+v", held)
+	}
+	e.assertAllOn(deploy.SlotBlue)
+	if w, _ := e.router.GetWeights(context.Background(), test); len(w) != 1 || w[greenTG] != 1 {
+		t.Fatalf("test listener should forward to green only while it is checked: %v", w)
+	}
+	if _, err := e.c.Resume(context.Background(), deploy.ActionRequest{ID: d.ID, Actor: "qa"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(d.ID, deploy.StateSucceeded)
+	e.assertAllOn(deploy.SlotGreen)
+	// After the release the test listener reaches only the idle colour again: blue.
+	if w, _ := e.router.GetWeights(context.Background(), test); len(w) != 1 || w[blueTG] != 1 {
+		t.Fatalf("test listener after the release: %v", w)
+	}
+	acts := e.store.actions(d.ID)
+	if n := slices.Index(acts, "test_listener"); n < 0 || n > slices.Index(acts, "weights.intent") {
+		t.Fatalf("test listener must be re-pointed before traffic moves: %v", acts)
+	}
+}

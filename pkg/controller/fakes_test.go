@@ -170,6 +170,16 @@ func (f *fakeRouter) SetWeights(_ context.Context, r deploy.Route, w map[string]
 	return nil
 }
 
+func (f *fakeRouter) ForwardTo(_ context.Context, r deploy.Route, tg string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.setErr != nil {
+		return f.setErr
+	}
+	f.weights[r] = map[string]int{tg: 1}
+	return nil
+}
+
 func (f *fakeRouter) set(r deploy.Route, w map[string]int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -368,8 +368,45 @@ func (r *runner) prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	r.pointTestListener(ctx, d.To)
 	d.State, d.Step, d.StepStartedAt = deploy.StateShifting, 0, nil
-	return r.save(ctx, "", "ready", fmt.Sprintf("%s stable and healthy with %d task(s)", svc.ECSServices[d.To], d.DesiredCount), nil)
+	if err := r.save(ctx, "", "ready", fmt.Sprintf("%s stable and healthy with %d task(s)", svc.ECSServices[d.To], d.DesiredCount), nil); err != nil {
+		return err
+	}
+	if d.Strategy.PauseBeforeTraffic && !d.Promote {
+		d.PausedFrom, d.State = deploy.StateShifting, deploy.StatePaused
+		return r.save(ctx, "", "pause", "pause_before_traffic: check the release on the test listener, then resume or promote", nil)
+	}
+	return nil
+}
+
+// pointTestListener makes the test listener forward to slot only. A failure is recorded but does not
+// stop the release: production traffic does not depend on the test listener.
+func (r *runner) pointTestListener(ctx context.Context, slot deploy.Slot) {
+	route := r.svc.TestRoute
+	if route == nil {
+		return
+	}
+	tg := r.svc.TargetGroups[slot]
+	cctx, cancel := awsCtx(ctx)
+	defer cancel()
+	err := r.c.o.Router.ForwardTo(cctx, *route, tg)
+	if err == nil {
+		var w map[string]int
+		if w, err = r.c.o.Router.GetWeights(cctx, *route); err == nil {
+			for arn, weight := range w {
+				if (arn == tg) != (weight > 0) {
+					err = deploy.Errorf("testListener", deploy.KindPrecondition, "test listener reads back %v", w)
+				}
+			}
+		}
+	}
+	if err != nil {
+		r.logger().Warn("test listener not re-pointed", zap.Error(err))
+		r.c.event(ctx, r.d, "", "test_listener.failed", deploy.MessageOf(err), map[string]string{"slot": string(slot)})
+		return
+	}
+	r.c.event(ctx, r.d, "", "test_listener", "test listener forwards to "+string(slot)+" only", map[string]string{"target_group": tg})
 }
 
 // checkReady reads the idle service and its targets once.
@@ -514,6 +551,8 @@ func (r *runner) finalize(ctx context.Context) error {
 	if err != nil {
 		return deploy.Wrap("finalize", "", err, "scale old slot down")
 	}
+	// The test listener reaches only the idle colour: after a release that is the old one.
+	r.pointTestListener(ctx, d.From)
 	now := r.now()
 	d.State, d.FinishedAt = deploy.StateSucceeded, &now
 	return r.save(ctx, "", "succeeded", fmt.Sprintf("%s live on %s; %s scaled down after %s deregistration delay", d.ImageTag, d.To, d.From, delay),

@@ -201,18 +201,21 @@ type Service struct {
 	Container string `json:"container"`
 	// ImageRepository is the image name without tag (e.g. 123.dkr.ecr.us-east-1.amazonaws.com/web).
 	// When it is an ECR repository, the tag's existence is checked before a deployment starts.
-	ImageRepository string            `json:"image_repository"`
-	ECSServices     map[Slot]string   `json:"ecs_services"`
-	TargetGroups    map[Slot]string   `json:"target_groups"`
-	Routes          []Route           `json:"routes"`
-	Alarms          []string          `json:"alarms"`      // watched during every deployment
-	SlotAlarms      map[Slot][]string `json:"slot_alarms"` // watched while that slot takes traffic as the new one
-	Strategy        Strategy          `json:"strategy"`    // default strategy
-	DeregDelay      Duration          `json:"deregistration_delay"`
-	ReadyTimeout    Duration          `json:"ready_timeout"`   // new slot stable + healthy within this
-	StepTimeout     Duration          `json:"step_timeout"`    // a weight change must verify within this
-	UnhealthyAfter  Duration          `json:"unhealthy_after"` // new targets unhealthy this long => rollback
-	UnhealthyMax    int               `json:"unhealthy_max"`   // this many unhealthy new targets are tolerated
+	ImageRepository string          `json:"image_repository"`
+	ECSServices     map[Slot]string `json:"ecs_services"`
+	TargetGroups    map[Slot]string `json:"target_groups"`
+	Routes          []Route         `json:"routes"`
+	// TestRoute, when set, is the test listener: it forwards only to the colour being released, so the
+	// release can be checked before it gets production traffic.
+	TestRoute      *Route            `json:"test_route,omitempty"`
+	Alarms         []string          `json:"alarms"`      // watched during every deployment
+	SlotAlarms     map[Slot][]string `json:"slot_alarms"` // watched while that slot takes traffic as the new one
+	Strategy       Strategy          `json:"strategy"`    // default strategy
+	DeregDelay     Duration          `json:"deregistration_delay"`
+	ReadyTimeout   Duration          `json:"ready_timeout"`   // new slot stable + healthy within this
+	StepTimeout    Duration          `json:"step_timeout"`    // a weight change must verify within this
+	UnhealthyAfter Duration          `json:"unhealthy_after"` // new targets unhealthy this long => rollback
+	UnhealthyMax   int               `json:"unhealthy_max"`   // this many unhealthy new targets are tolerated
 }
 
 // AlarmsFor returns the alarms guarding a deployment whose new slot is to.

@@ -15,6 +15,9 @@ type TrafficRouter interface {
 	// SetWeights sets the given target groups' weights in one ModifyListener/ModifyRule call, keeping
 	// everything else in the action (stickiness, other target groups) and, for rules, the conditions.
 	SetWeights(ctx context.Context, r Route, weights map[string]int) error
+	// ForwardTo makes the route forward everything to one target group (the test listener follows the
+	// colour being released), keeping every other part of its actions.
+	ForwardTo(ctx context.Context, r Route, targetGroupARN string) error
 	// TargetHealth returns the health of every registered target of a target group.
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]Target, error)
 	// DeregistrationDelay returns the target group's deregistration delay.

@@ -30,6 +30,9 @@ type Strategy struct {
 	LinearSteps   int          `json:"linear_steps,omitempty" yaml:"linear_steps,omitempty"`
 	Bake          Duration     `json:"bake,omitempty" yaml:"bake,omitempty"`
 	Steps         []Step       `json:"steps,omitempty" yaml:"steps,omitempty"`
+	// PauseBeforeTraffic holds the deployment, paused, once the new slot is ready and the test listener
+	// points at it: nothing moves to production until an operator resumes or promotes it.
+	PauseBeforeTraffic bool `json:"pause_before_traffic,omitempty" yaml:"pause_before_traffic,omitempty"`
 }
 
 // MaxSteps bounds a plan so that a typo cannot create a day-long rollout.

@@ -28,7 +28,7 @@ type MergeResult struct {
 
 // infraOrder is the order in which infrastructure keys are written for a new service.
 var infraOrder = []string{"cluster", "blue_service", "green_service", "container", "image_repository", "listener_arn",
-	"rule_arns", "blue_target_group_arn", "green_target_group_arn", "alarms", "blue_alarms", "green_alarms", "deregistration_delay"}
+	"rule_arns", "test_listener_arn", "blue_target_group_arn", "green_target_group_arn", "alarms", "blue_alarms", "green_alarms", "deregistration_delay"}
 
 // MergeConfig writes the controller output's infrastructure fields into the daemon configuration
 // (existing, possibly empty) and returns the new YAML. Everything else the operator wrote (top-level
@@ -81,6 +81,7 @@ func MergeConfig(existing []byte, out *ControllerOutput) ([]byte, *MergeResult, 
 		values := map[string]any{
 			"cluster": s.Cluster, "blue_service": s.BlueService, "green_service": s.GreenService, "container": s.Container,
 			"image_repository": s.ImageRepository, "listener_arn": s.ListenerARN, "rule_arns": s.RuleARNs,
+			"test_listener_arn":     s.TestListenerARN,
 			"blue_target_group_arn": s.BlueTargetGroupARN, "green_target_group_arn": s.GreenTargetGroupARN,
 			"alarms": s.AlarmNames, "blue_alarms": s.BlueAlarmNames, "green_alarms": s.GreenAlarmNames,
 			"deregistration_delay": (time.Duration(s.DeregistrationDelaySeconds) * time.Second).String(),

@@ -73,6 +73,9 @@ services:
 	if cfg.Services["web"].Strategy.CanaryPercent != 5 || cfg.Services["api"].Cluster != "c" || cfg.Services["web"].Cluster != "ecs-prod-td01" {
 		t.Errorf("merged config %+v", cfg.Services)
 	}
+	if !strings.HasSuffix(cfg.Services["web"].TestListenerARN, "listener/app/alb-prod-td01/1/4") {
+		t.Errorf("test listener not written: %q", cfg.Services["web"].TestListenerARN)
+	}
 	if len(res.Updated) != 1 || len(res.Untouched) != 1 || res.Untouched[0] != "api" {
 		t.Errorf("result %+v", res)
 	}

@@ -49,9 +49,8 @@ type ServiceOutput struct {
 var TopLevelKeys = []string{"schema_version", "region", "environment", "environment_suffix", "repository_url", "services"}
 
 // ServiceKeys maps every key of a service in the controller output to the daemon configuration key
-// (pkg/config Service) it is written to. An empty target means the key is validated but the daemon has
-// no field for it yet (test_listener_arn: pre-traffic tests are not implemented). The contract test
-// checks terraform/outputs.tf against exactly this set.
+// (pkg/config Service) it is written to. The contract test checks terraform/outputs.tf against exactly
+// this set.
 var ServiceKeys = map[string]string{
 	"cluster":                      "cluster",
 	"blue_service":                 "blue_service",
@@ -60,7 +59,7 @@ var ServiceKeys = map[string]string{
 	"image_repository":             "image_repository",
 	"listener_arn":                 "listener_arn",
 	"rule_arns":                    "rule_arns",
-	"test_listener_arn":            "",
+	"test_listener_arn":            "test_listener_arn",
 	"blue_target_group_arn":        "blue_target_group_arn",
 	"green_target_group_arn":       "green_target_group_arn",
 	"deregistration_delay_seconds": "deregistration_delay",

@@ -41,6 +41,7 @@ func (r *router) SetWeights(_ context.Context, rt deploy.Route, w map[string]int
 	return nil
 }
 
+func (r *router) ForwardTo(context.Context, deploy.Route, string) error              { return nil }
 func (r *router) TargetHealth(context.Context, string) ([]deploy.Target, error)      { return nil, nil }
 func (r *router) DeregistrationDelay(context.Context, string) (time.Duration, error) { return 0, nil }
 

@@ -25,6 +25,7 @@ type Stack struct {
 	LoadBalancer  string
 	Listener      string
 	Rule          string
+	TestListener  string // forwards to one colour only (green at first), like the stack's test listener
 	BlueTG        string
 	GreenTG       string
 	Repository    string // ECR repository name
@@ -89,6 +90,14 @@ func Create(ctx context.Context, cfg aws.Config, name string, tags ...string) (*
 		return nil, fmt.Errorf("create rule: %w", err)
 	}
 	s.Rule = aws.ToString(r.Rules[0].RuleArn)
+
+	tl, err := lb.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(s.LoadBalancer),
+		Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8443),
+		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(s.GreenTG)}}})
+	if err != nil {
+		return nil, fmt.Errorf("create test listener: %w", err)
+	}
+	s.TestListener = aws.ToString(tl.Listeners[0].ListenerArn)
 
 	cw := cloudwatch.NewFromConfig(cfg)
 	s.SharedAlarm, s.BlueAlarm, s.GreenAlarm = "alarm-alb-5xx-"+name, "alarm-blue-5xx-"+name, "alarm-green-5xx-"+name
@@ -183,12 +192,34 @@ func (s *Stack) ServiceYAML(strategy string) string {
     image_repository: %s
     listener_arn: %s
     rule_arns: [%s]
+    test_listener_arn: %s
     blue_target_group_arn: %s
     green_target_group_arn: %s
     alarms: [%s]
     blue_alarms: [%s]
     green_alarms: [%s]
     deregistration_delay: 1s
-%s`, s.Name, s.Cluster, s.BlueService, s.GreenService, s.Container, s.RepositoryURI, s.Listener, s.Rule,
+%s`, s.Name, s.Cluster, s.BlueService, s.GreenService, s.Container, s.RepositoryURI, s.Listener, s.Rule, s.TestListener,
 		s.BlueTG, s.GreenTG, s.SharedAlarm, s.BlueAlarm, s.GreenAlarm, strategy)
+}
+
+// TestListenerTargets reads the target groups the test listener forwards to (with a non-zero weight).
+func (s *Stack) TestListenerTargets(ctx context.Context, cfg aws.Config) ([]string, error) {
+	ls, err := elb.NewFromConfig(cfg).DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{s.TestListener}})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range ls.Listeners[0].DefaultActions {
+		if a.ForwardConfig != nil && len(a.ForwardConfig.TargetGroups) > 0 {
+			for _, tg := range a.ForwardConfig.TargetGroups {
+				if tg.Weight == nil || aws.ToInt32(tg.Weight) > 0 {
+					out = append(out, aws.ToString(tg.TargetGroupArn))
+				}
+			}
+		} else if a.TargetGroupArn != nil {
+			out = append(out, aws.ToString(a.TargetGroupArn))
+		}
+	}
+	return out, nil
 }

@@ -57,6 +57,13 @@ func TestCanaryToFullTraffic(t *testing.T) {
 	if img := aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image); img != e.w.Stack.RepositoryURI+":v2" {
 		t.Fatalf("new task definition runs %s", img)
 	}
+	// The test listener reaches only the idle colour: green while it was being released, blue now.
+	if tgs, err := e.w.Stack.TestListenerTargets(e.ctx, e.w.AWS); err != nil || len(tgs) != 1 || tgs[0] != e.w.Stack.BlueTG {
+		t.Fatalf("test listener after the release forwards to %v (%v), want blue only", tgs, err)
+	}
+	if acts := e.actions(d.ID); !slices.Contains(acts, "controller:test_listener") {
+		t.Fatalf("no test listener event: %v", acts)
+	}
 	// Auto scaling follows the release: active with the old floor on green, suspended at 0 on blue.
 	gs, _ := e.w.ECS.ScalableTarget(e.w.Stack.Cluster, e.w.Stack.GreenService)
 	bs, _ := e.w.ECS.ScalableTarget(e.w.Stack.Cluster, e.w.Stack.BlueService)
@@ -331,4 +338,26 @@ func TestReloadKeepsInFlightDeployment(t *testing.T) {
 		t.Fatalf("new deployment did not get the reloaded strategy: %s", next.Strategy.Type)
 	}
 	e.waitState(next.ID, deploy.StateSucceeded, 30*time.Second)
+}
+
+// TestPauseBeforeTraffic: the release waits, ready and reachable through the test listener only, until
+// an operator resumes it.
+func TestPauseBeforeTraffic(t *testing.T) {
+	e := newEnv(t, "holdfortest", poll, "")
+	s := &deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(200 * time.Millisecond), PauseBeforeTraffic: true}
+	d := e.deploy("v2", s)
+	held := e.waitState(d.ID, deploy.StatePaused, 20*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	if tgs, err := e.w.Stack.TestListenerTargets(e.ctx, e.w.AWS); err != nil || len(tgs) != 1 || tgs[0] != e.w.Stack.GreenTG {
+		t.Fatalf("test listener forwards to %v (%v) while the release is held, want green only", tgs, err)
+	}
+	green, _ := e.w.ECS.Service(e.w.Stack.GreenService)
+	if green.RunningCount != demostack.LiveCount || green.TaskDefinition != held.TaskDef {
+		t.Fatalf("green not up on the new release while held: %+v", green)
+	}
+	if _, err := e.c.Resume(e.ctx, d.ID, "checked on the test listener"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
+	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
 }
