@@ -61,6 +61,7 @@ func Full(id, service string) *deploy.Deployment {
 			ECSServices:     map[deploy.Slot]string{deploy.SlotBlue: "web-blue", deploy.SlotGreen: "web-green"},
 			TargetGroups:    map[deploy.Slot]string{deploy.SlotBlue: "arn:tg/blue", deploy.SlotGreen: "arn:tg/green"},
 			Routes:          []deploy.Route{{ListenerARN: "arn:listener/1"}, {ListenerARN: "arn:listener/1", RuleARN: "arn:rule/9"}},
+			TestRoute:       &deploy.Route{ListenerARN: "arn:listener/test"},
 			Alarms:          []string{"web-5xx", "web-latency"},
 			SlotAlarms:      map[deploy.Slot][]string{deploy.SlotGreen: {"web-green-5xx"}},
 			Strategy:        deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(time.Minute)},
@@ -73,7 +74,7 @@ func Full(id, service string) *deploy.Deployment {
 		ImageTag: "v1.2.3",
 		Image:    "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1.2.3",
 		Strategy: deploy.Strategy{
-			Type: deploy.StrategySteps, CanaryPercent: 0.5, LinearSteps: 3, Bake: deploy.Duration(1500 * time.Millisecond),
+			Type: deploy.StrategySteps, CanaryPercent: 0.5, LinearSteps: 3, Bake: deploy.Duration(1500 * time.Millisecond), PauseBeforeTraffic: true,
 			Steps: []deploy.Step{{Percent: 0.5, Bake: deploy.Duration(time.Minute)}, {Percent: 100}},
 		},
 		Steps:             []deploy.Step{{Percent: 0.5, Bake: deploy.Duration(time.Minute + 1)}, {Percent: 33.333}, {Percent: 100}},
