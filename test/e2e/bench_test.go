@@ -32,12 +32,8 @@ func BenchmarkAlarmToVerifiedRollback(b *testing.B) {
 	}
 }
 
-// benchRuns names each benchmark invocation's stack uniquely (the framework calls it once per b.N).
-var benchRuns int
-
 func benchRollback(b *testing.B, poll time.Duration) {
-	benchRuns++
-	e := newEnv(b, fmt.Sprintf("bench%d-%d", poll.Milliseconds(), benchRuns), poll, "")
+	e := newEnv(b, fmt.Sprintf("bench%d-", poll.Milliseconds()), poll, "")
 	plan := steps(50, time.Hour, 100, time.Duration(0))
 	total := make([]time.Duration, 0, b.N)
 	decision := make([]time.Duration, 0, b.N)

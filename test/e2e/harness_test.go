@@ -18,7 +18,10 @@ import (
 	"github.com/switchyard/switchyard/test/emulator"
 )
 
-var binary string // the switchyard binary under test, built once
+var (
+	binary string // the switchyard binary under test, built once
+	worlds int    // worlds created so far in this test binary
+)
 
 const (
 	adminToken = "e2e-admin-token-0123456789"
@@ -82,6 +85,9 @@ func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string) 
 	t.Helper()
 	k := emulator.Shared(t)
 	ctx := emulator.Context(t, 3*time.Minute)
+	// Every world gets its own names in the shared emulator, also when a test runs more than once.
+	worlds++
+	name = fmt.Sprintf("%s%d", name, worlds)
 	w, err := demostack.NewWorld(ctx, k.URL, name, 50*time.Millisecond, "v2", "v3")
 	if err != nil {
 		t.Fatal(err)
