@@ -542,17 +542,23 @@ func (f *Fake) runDeployment(s *service, d *deployment, fail bool, reason string
 		f.mu.Unlock()
 		return
 	}
-	d.rollout = "COMPLETED"
+	// Like ECS, the deployment completes only once the old tasks are stopped and out of the target group.
 	var stale []*task
 	for _, old := range s.deployments[1:] {
 		stale = append(stale, old.tasks...)
 		for _, t := range old.tasks {
 			delete(f.tasks, t.arn)
 		}
+		old.tasks = nil
 	}
-	s.deployments = s.deployments[:1]
 	f.mu.Unlock()
 	f.deregister(ctx, tg, port, stale)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d.rollout = "COMPLETED"
+	if len(s.deployments) > 0 && s.deployments[0] == d {
+		s.deployments = s.deployments[:1]
+	}
 }
 
 // ---- HTTP / JSON 1.1 ----
