@@ -1,6 +1,7 @@
 package demostack
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ func TestCreateInKumo(t *testing.T) {
 	k := emulator.Shared(t)
 	cfg := emulator.Config(k.URL)
 	ctx := emulator.Context(t, 30*time.Second)
-	s, err := Create(ctx, cfg, "stacktest", "v1", "v2")
+	s, err := Create(ctx, cfg, fmt.Sprintf("stacktest%d", time.Now().UnixNano()%1000000), "v1", "v2")
 	if err != nil {
 		t.Fatal(err)
 	}
