@@ -80,8 +80,8 @@ type env struct {
 }
 
 // newEnv creates a world called name (its own ALB, alarms, ECR repository and ECS stand-in) and starts a
-// daemon for it with poll interval poll and the service strategy YAML.
-func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string) *env {
+// daemon for it with poll interval poll and the service strategy YAML; edits rewrite the config first.
+func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string, edits ...func(string) string) *env {
 	t.Helper()
 	k := emulator.Shared(t)
 	ctx := emulator.Context(t, 3*time.Minute)
@@ -101,6 +101,9 @@ func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string) 
 	}
 	listen := fmt.Sprintf("127.0.0.1:%d", port)
 	yaml := w.ConfigYAML(listen, e.db, poll, []demostack.Token{{Name: "e2e-admin", Value: adminToken}, {Name: "e2e-oncall", Value: roToken, ReadOnly: true}}, strategyYAML)
+	for _, edit := range edits {
+		yaml = edit(yaml)
+	}
 	if err := os.WriteFile(e.cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -360,4 +361,30 @@ func TestPauseBeforeTraffic(t *testing.T) {
 	}
 	e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
 	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
+}
+
+// TestDynamoDBStore runs the daemon on the DynamoDB store (kumo): a release survives a SIGKILL mid-shift
+// and finishes after the restart from the state kept in the table.
+func TestDynamoDBStore(t *testing.T) {
+	table := fmt.Sprintf("ddb-switchyard-e2e-%d", time.Now().UnixNano()%1000000)
+	e := newEnv(t, "dynamo", poll, "", func(cfg string) string {
+		i := strings.Index(cfg, "store: {")
+		j := strings.Index(cfg[i:], "\n")
+		return cfg[:i] + "store: {driver: dynamodb, table: " + table + "}" + cfg[i+j:]
+	})
+	d := e.deploy("v2", steps(10, 800*time.Millisecond, 50, 800*time.Millisecond, 100, time.Duration(0)))
+	e.waitFor(d.ID, "first step", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
+	e.d.kill()
+	e.d = e.start()
+	done := e.waitFor(d.ID, "finished after restart", 30*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateSucceeded {
+		t.Fatalf("ended %s (%s)", done.State, done.Reason)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
+	if acts := e.actions(d.ID); !slices.Contains(acts, "controller:recover") || !slices.Contains(acts, "e2e-admin:create") {
+		t.Fatalf("audit trail from DynamoDB: %v", acts)
+	}
+	if _, err := os.Stat(e.db); err == nil {
+		t.Fatalf("a SQLite file was created although the store is DynamoDB")
+	}
 }
