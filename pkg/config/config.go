@@ -323,6 +323,28 @@ func (c *Config) Validate() error {
 			add("%s.unhealthy_max: must be >= 0", p)
 		}
 	}
+	// A test listener is forwarded to one colour at a time: if it were a production listener, that would
+	// bypass every weight step.
+	prod := map[string]string{}
+	for _, n := range names {
+		if s := c.Services[n]; s != nil {
+			if s.ListenerARN != "" {
+				prod[s.ListenerARN] = n
+			}
+			for _, r := range s.RuleARNs {
+				if l := ListenerOfRule(r); l != "" {
+					prod[l] = n
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		if s := c.Services[n]; s != nil && s.TestListenerARN != "" {
+			if owner, ok := prod[s.TestListenerARN]; ok {
+				add("services.%s.test_listener_arn: %q is a production listener of service %s", n, s.TestListenerARN, owner)
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))
 	}
@@ -391,4 +413,15 @@ func pick(v, def deploy.Duration) deploy.Duration {
 		return v
 	}
 	return def
+}
+
+// ListenerOfRule returns the ARN of the listener a listener-rule ARN belongs to
+// (arn:...:listener-rule/app/NAME/LB/LISTENER/RULE -> arn:...:listener/app/NAME/LB/LISTENER), or "".
+func ListenerOfRule(ruleARN string) string {
+	i := strings.Index(ruleARN, ":listener-rule/")
+	j := strings.LastIndex(ruleARN, "/")
+	if i < 0 || j <= i {
+		return ""
+	}
+	return ruleARN[:i] + ":listener/" + ruleARN[i+len(":listener-rule/"):j]
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,5 +110,37 @@ func TestTokenSecretFromEnv(t *testing.T) {
 	os.Unsetenv("SY_TEST_TOKEN")
 	if _, err := (Token{Name: "a", ValueEnv: "SY_TEST_TOKEN"}).TokenSecret(); err == nil {
 		t.Fatal("empty env accepted")
+	}
+}
+
+func TestTestListenerMustNotBeAProductionListener(t *testing.T) {
+	const base = `
+services:
+  web:
+    cluster: c
+    blue_service: b
+    green_service: g
+    container: app
+    image_repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/web
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2
+    rule_arns: [arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/alb/1/3/9]
+    blue_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/1
+    green_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/g/2
+    test_listener_arn: %s
+`
+	for _, bad := range []string{
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2", // the production listener
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/3", // the listener of a production rule
+	} {
+		_, err := Parse([]byte(fmt.Sprintf(base, bad)))
+		if err == nil || !strings.Contains(err.Error(), "is a production listener of service web") {
+			t.Errorf("%s accepted as test listener: %v", bad, err)
+		}
+	}
+	if _, err := Parse([]byte(fmt.Sprintf(base, "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/8443"))); err != nil {
+		t.Fatalf("a separate test listener must be accepted: %v", err)
+	}
+	if got := ListenerOfRule("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/alb/1/3/9"); got != "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/3" {
+		t.Fatalf("ListenerOfRule = %q", got)
 	}
 }

@@ -60,6 +60,9 @@ type Controller struct {
 	wg       sync.WaitGroup
 	// recovering counts unfinished deployments found at start whose reconciliation has not finished.
 	recovering atomic.Int64
+
+	liveMu sync.Mutex
+	live   map[string]liveEntry // by deployment id: weights read for Get
 }
 
 // New validates o and returns a Controller. Call Start before creating deployments.
@@ -87,6 +90,7 @@ func New(o Options) (*Controller, error) {
 		log:      o.Log,
 		services: copyServices(o.Services),
 		runners:  map[string]*runner{},
+		live:     map[string]liveEntry{},
 	}
 	if o.PollInterval < 50*time.Millisecond*4 {
 		c.shifter.VerifyInterval = o.PollInterval / 4
@@ -265,7 +269,7 @@ func (c *Controller) Get(ctx context.Context, id string) (*deploy.Deployment, er
 	}
 	if d.State.Active() {
 		// The ALB's own view, so that an operator never has to trust the record alone.
-		if live, err := c.shifter.Read(ctx, d.Spec); err == nil {
+		if live, err := c.liveWeights(ctx, d); err == nil {
 			d.Live = live
 		} else {
 			c.log.Warn("live weights unavailable", zap.String("deployment_id", d.ID), zap.Error(err))
@@ -281,6 +285,35 @@ func (c *Controller) Get(ctx context.Context, id string) (*deploy.Deployment, er
 		}
 	}
 	return d, nil
+}
+
+// liveWeights reads a deployment's routes from the ALB, at most once per poll interval: watchers poll
+// deployments often, and their reads share the ELBv2 request quota with the runners' own.
+func (c *Controller) liveWeights(ctx context.Context, d *deploy.Deployment) ([]deploy.RouteWeights, error) {
+	c.liveMu.Lock()
+	e, ok := c.live[d.ID]
+	c.liveMu.Unlock()
+	if ok && time.Since(e.at) < c.o.PollInterval {
+		return e.routes, nil
+	}
+	routes, err := c.shifter.Read(ctx, d.Spec)
+	if err != nil {
+		return nil, err
+	}
+	c.liveMu.Lock()
+	for id, old := range c.live { // keep the cache small: drop entries nobody read for a while
+		if time.Since(old.at) > time.Minute {
+			delete(c.live, id)
+		}
+	}
+	c.live[d.ID] = liveEntry{at: time.Now(), routes: routes}
+	c.liveMu.Unlock()
+	return routes, nil
+}
+
+type liveEntry struct {
+	at     time.Time
+	routes []deploy.RouteWeights
 }
 
 // List returns deployments, newest first.

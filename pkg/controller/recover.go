@@ -28,7 +28,7 @@ func (r *runner) recover(ctx context.Context) error {
 	var err error
 	for attempt := 0; ; attempt++ {
 		live, err = r.c.shifter.Read(ctx, r.svc)
-		if err == nil || deploy.KindOf(err) != deploy.KindUnavailable || attempt >= 20 {
+		if err == nil || !transient(deploy.KindOf(err)) || attempt >= 20 {
 			break
 		}
 		if !r.sleep(ctx, time.Second) {

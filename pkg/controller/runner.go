@@ -368,45 +368,70 @@ func (r *runner) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	r.pointTestListener(ctx, d.To)
+	hold := d.Strategy.PauseBeforeTraffic && !d.Promote
+	if err := r.pointTestListener(ctx, d.To); err != nil && hold {
+		// The release is held so that it can be checked on the test listener: that must work.
+		return deploy.Wrap("prepare", "", err, "point the test listener at "+string(d.To))
+	}
 	d.State, d.Step, d.StepStartedAt = deploy.StateShifting, 0, nil
+	if hold {
+		// One write: a crash or a failed write can never let traffic move past the hold.
+		d.PausedFrom, d.State = deploy.StateShifting, deploy.StatePaused
+	}
 	if err := r.save(ctx, "", "ready", fmt.Sprintf("%s stable and healthy with %d task(s)", svc.ECSServices[d.To], d.DesiredCount), nil); err != nil {
 		return err
 	}
-	if d.Strategy.PauseBeforeTraffic && !d.Promote {
-		d.PausedFrom, d.State = deploy.StateShifting, deploy.StatePaused
-		return r.save(ctx, "", "pause", "pause_before_traffic: check the release on the test listener, then resume or promote", nil)
+	if hold {
+		r.c.event(ctx, d, "", "pause", "pause_before_traffic: check the release on the test listener, then resume or promote", nil)
 	}
 	return nil
 }
 
-// pointTestListener makes the test listener forward to slot only. A failure is recorded but does not
-// stop the release: production traffic does not depend on the test listener.
-func (r *runner) pointTestListener(ctx context.Context, slot deploy.Slot) {
+// pointTestListener makes the test listener forward to slot only and reads it back. A failure is
+// recorded; it stops a release only when the release is to be held for checks on the test listener
+// (production traffic does not depend on the test listener).
+func (r *runner) pointTestListener(ctx context.Context, slot deploy.Slot) error {
 	route := r.svc.TestRoute
 	if route == nil {
-		return
+		return nil
 	}
 	tg := r.svc.TargetGroups[slot]
-	cctx, cancel := awsCtx(ctx)
-	defer cancel()
-	err := r.c.o.Router.ForwardTo(cctx, *route, tg)
-	if err == nil {
-		var w map[string]int
-		if w, err = r.c.o.Router.GetWeights(cctx, *route); err == nil {
-			for arn, weight := range w {
-				if (arn == tg) != (weight > 0) {
-					err = deploy.Errorf("testListener", deploy.KindPrecondition, "test listener reads back %v", w)
-				}
-			}
-		}
-	}
+	err := r.forwardTestListener(ctx, *route, tg)
 	if err != nil {
 		r.logger().Warn("test listener not re-pointed", zap.Error(err))
 		r.c.event(ctx, r.d, "", "test_listener.failed", deploy.MessageOf(err), map[string]string{"slot": string(slot)})
-		return
+		return err
 	}
 	r.c.event(ctx, r.d, "", "test_listener", "test listener forwards to "+string(slot)+" only", map[string]string{"target_group": tg})
+	return nil
+}
+
+func (r *runner) forwardTestListener(ctx context.Context, route deploy.Route, tg string) error {
+	const op = "testListener"
+	for _, prod := range r.svc.Routes {
+		if prod.ListenerARN == route.ListenerARN {
+			// Never: forwarding a production listener to one colour would bypass every weight step.
+			return deploy.Errorf(op, deploy.KindPrecondition, "test listener %s is a production listener", route.ListenerARN)
+		}
+	}
+	cctx, cancel := awsCtx(ctx)
+	defer cancel()
+	if err := r.c.o.Router.ForwardTo(cctx, route, tg); err != nil {
+		return err
+	}
+	w, err := r.c.o.Router.GetWeights(cctx, route)
+	if err != nil {
+		return err
+	}
+	for arn, weight := range w {
+		if (arn == tg) != (weight > 0) {
+			return deploy.Errorf(op, deploy.KindPrecondition, "test listener reads back %v", w)
+		}
+	}
+	if w[tg] == 0 {
+		return deploy.Errorf(op, deploy.KindPrecondition, "test listener reads back %v, without %s", w, tg)
+	}
+	return nil
 }
 
 // checkReady reads the idle service and its targets once.
@@ -528,7 +553,9 @@ func (r *runner) finalize(ctx context.Context) error {
 			return err
 		}
 		// Weights are read back once more: the old slot is retired only when the ALB really sends it nothing.
-		live, consistent, _, err := r.c.shifter.Live(ctx, svc)
+		cctx, cancel = awsCtx(ctx)
+		live, consistent, _, err := r.c.shifter.Live(cctx, svc)
+		cancel()
 		if err != nil {
 			return deploy.Wrap("finalize", "", err, "verify weights before scale-down")
 		}
@@ -536,11 +563,18 @@ func (r *runner) finalize(ctx context.Context) error {
 			return deploy.Errorf("finalize", deploy.KindPrecondition, "weights changed outside switchyard (%s); not scaling %s down", live, d.From)
 		}
 		r.unwatch()
+		// A trigger that arrived while the weights were read still counts: the old slot is intact.
+		select {
+		case t := <-r.trig:
+			return r.startRollback(ctx, t, "")
+		default:
+		}
 		now := r.now()
 		d.RetireAt = &now
 		if err := r.save(ctx, "", "retire", fmt.Sprintf("weights verified on %s; retiring %s (no rollback past this point)", d.To, d.From), nil); err != nil {
 			return err
 		}
+		r.failures = 0
 	}
 	if err := r.handoffScaling(ctx); err != nil {
 		return deploy.Wrap("finalize", "", err, "hand auto scaling over")
@@ -552,7 +586,7 @@ func (r *runner) finalize(ctx context.Context) error {
 		return deploy.Wrap("finalize", "", err, "scale old slot down")
 	}
 	// The test listener reaches only the idle colour: after a release that is the old one.
-	r.pointTestListener(ctx, d.From)
+	_ = r.pointTestListener(ctx, d.From) // recorded; the release is done either way
 	now := r.now()
 	d.State, d.FinishedAt = deploy.StateSucceeded, &now
 	return r.save(ctx, "", "succeeded", fmt.Sprintf("%s live on %s; %s scaled down after %s deregistration delay", d.ImageTag, d.To, d.From, delay),
@@ -586,7 +620,7 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 	if err := r.save(ctx, actor, "rollback", t.Reason, detail); err != nil {
 		return err
 	}
-	r.pending, r.sentAt = &t, time.Time{}
+	r.pending, r.sentAt, r.failures = &t, time.Time{}, 0
 	r.logger().Warn("rolling back", zap.String("cause", string(t.Cause)), zap.String("reason", t.Reason))
 	return errInterrupted
 }
