@@ -8,16 +8,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
-
-// serviceNameRE mirrors the service-name rule of package config, so a malformed name in a path is a 400
-// rather than a lookup of something that can never exist.
-var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 // maxIDLen bounds deployment ids taken from paths; real ids are far shorter.
 const maxIDLen = 128
@@ -27,8 +22,8 @@ const MaxListLimit = 1000
 
 func pathService(r *http.Request) (string, error) {
 	s := r.PathValue("service")
-	if !serviceNameRE.MatchString(s) {
-		return "", deploy.Errorf("api", deploy.KindInvalid, "invalid service name %q: must match %s", s, serviceNameRE)
+	if !deploy.ServiceNameRE.MatchString(s) {
+		return "", deploy.Errorf("api", deploy.KindInvalid, "invalid service name %q: must match %s", s, deploy.ServiceNameRE)
 	}
 	return s, nil
 }

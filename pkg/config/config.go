@@ -194,9 +194,8 @@ func (c *Config) applyDefaults() {
 }
 
 var (
-	serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	tokenNameRE   = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
-	arnRE         = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$`)
+	tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+	arnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$`)
 )
 
 // Validate reports every problem at once, each naming the offending key.
@@ -277,8 +276,8 @@ func (c *Config) Validate() error {
 	for _, n := range names {
 		s := c.Services[n]
 		p := "services." + n
-		if !serviceNameRE.MatchString(n) {
-			add("%s: service name must match %s", p, serviceNameRE)
+		if !deploy.ServiceNameRE.MatchString(n) {
+			add("%s: service name must match %s", p, deploy.ServiceNameRE)
 		}
 		if s == nil {
 			add("%s: empty", p)

@@ -226,6 +226,9 @@ func (s Service) AlarmsFor(to Slot) []string {
 
 var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
+// ServiceNameRE is the rule for service names (config keys, API paths, Terraform controller output).
+var ServiceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
 // ValidateTag checks an image tag against the OCI/Docker tag grammar.
 func ValidateTag(tag string) error {
 	if !tagRE.MatchString(tag) {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
 // ControllerOutputName is the root output of the stack that switchyard reads (terraform/outputs.tf).
@@ -69,8 +71,7 @@ var ServiceKeys = map[string]string{
 }
 
 var (
-	arnRE         = regexp.MustCompile(`^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
-	serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	arnRE = regexp.MustCompile(`^arn:aws[a-z-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
 )
 
 // DecodeController parses and validates the value of the controller output.
@@ -153,8 +154,8 @@ func (c *ControllerOutput) Validate() error {
 	for _, n := range names {
 		s := c.Services[n]
 		pre := "services." + n
-		if !serviceNameRE.MatchString(n) {
-			add("%s: service name must match %s", pre, serviceNameRE)
+		if !deploy.ServiceNameRE.MatchString(n) {
+			add("%s: service name must match %s", pre, deploy.ServiceNameRE)
 		}
 		for k, v := range map[string]string{"cluster": s.Cluster, "blue_service": s.BlueService, "green_service": s.GreenService,
 			"container": s.Container, "image_repository": s.ImageRepository} {
