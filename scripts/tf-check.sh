@@ -7,6 +7,8 @@
 #                                    (terraform, terraform/bootstrap, terraform/modules/<name>)
 #                                    whose checks are init+validate and, with a tests/ dir, tofu test
 #   scripts/tf-check.sh --list       print the check names of a full run, one per line
+#   (terraform-compat: `terraform validate` of every directory with a Terraform >= 1.5 binary, when one
+#    is on PATH; the stack must work with Terraform as well as OpenTofu)
 #
 # Counting: fmt, tflint, tfsec and each validate are one check each; `tofu test` contributes its
 # own "N passed, N failed" run counts (one failed check if it dies before printing them).
@@ -28,6 +30,7 @@ if [ "${1:-}" = "--list" ]; then
 	tf_dirs
 	echo tflint
 	echo tfsec
+	echo terraform-compat
 	exit 0
 fi
 
@@ -149,9 +152,36 @@ check_tfsec() {
 	fi
 }
 
+# check_terraform_compat validates every directory with Terraform (not OpenTofu), through the same
+# offline provider mirror, in a scratch copy so that neither tool sees the other's lock files.
+check_terraform_compat() {
+	local tf ver d log copy
+	tf=$(command -v terraform) || { printf 'SKIP  terraform-compat (no terraform binary on PATH)\n'; return 0; }
+	ver=$("$tf" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p')
+	if [ -z "$ver" ] || [ "$(printf '%s\n' 1.5.0 "$ver" | sort -V | head -n1)" != 1.5.0 ]; then
+		printf 'SKIP  terraform-compat (terraform %s is older than 1.5)\n' "${ver:-unknown}"
+		return 0
+	fi
+	copy=$(mktemp -d)
+	cp -r terraform "$copy/"
+	find "$copy" -name .terraform -type d -prune -exec rm -rf {} + -o -name .terraform.lock.hcl -exec rm -f {} +
+	while read -r d; do
+		log="$logdir/tfcompat_${d//\//_}.log"
+		if run_logged "$log" "$tf" -chdir="$copy/$d" init -backend=false -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR" &&
+			run_logged "$log.validate" "$tf" -chdir="$copy/$d" validate -no-color; then
+			pass "terraform $ver validate $d"
+		else
+			cat "$log.validate" >>"$log" 2>/dev/null
+			fail "terraform $ver validate $d" 1 "$log"
+		fi
+	done < <(tf_dirs)
+	rm -rf "$copy"
+}
+
 for c in "${checks[@]}"; do
 	case $c in
 	fmt) ensure_setup; check_fmt ;;
+	terraform-compat) ensure_setup; check_terraform_compat ;;
 	tflint) check_tflint ;;
 	tfsec) check_tfsec ;;
 	*)
