@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -54,16 +53,7 @@ func progressLine(d *deploy.Deployment, alarms map[string]string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s  step %s  %s", d.ID, strings.ToUpper(string(d.State)), fmtStep(d), fmtWeights(d.Weights))
 	if len(alarms) > 0 {
-		names := make([]string, 0, len(alarms))
-		for n := range alarms {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		parts := make([]string, len(names))
-		for i, n := range names {
-			parts[i] = n + "=" + alarms[n]
-		}
-		b.WriteString("  alarms: " + strings.Join(parts, " "))
+		b.WriteString("  alarms: " + fmtDetail(alarms))
 	}
 	return b.String()
 }
