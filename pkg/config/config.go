@@ -56,6 +56,15 @@ type AWS struct {
 	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling
 	StaticCredentials bool              `yaml:"static_credentials"` // read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only
 	MaxRetries        int               `yaml:"max_retries"`
+	// RateLimits are the daemon's own budgets per AWS API family (keys: ecs, elbv2, cloudwatch, ecr,
+	// dynamodb, autoscaling), shared by every deployment; unset families use the built-in defaults.
+	RateLimits map[string]RateLimit `yaml:"rate_limits"`
+}
+
+// RateLimit is a token bucket: Rate calls per second on average, bursts of up to Burst calls.
+type RateLimit struct {
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
 }
 
 // Auth lists the API's bearer tokens.

@@ -216,7 +216,39 @@ type Service struct {
 	StepTimeout    Duration          `json:"step_timeout"`    // a weight change must verify within this
 	UnhealthyAfter Duration          `json:"unhealthy_after"` // new targets unhealthy this long => rollback
 	UnhealthyMax   int               `json:"unhealthy_max"`   // this many unhealthy new targets are tolerated
+	// Guards: GuardStaleAfter is how long the guards (alarms, the new slot's ECS service and targets) may
+	// go without a good reading before GuardStalePolicy applies; InsufficientData says what an alarm in
+	// INSUFFICIENT_DATA means. See docs/recovery.md, "Guards".
+	GuardStaleAfter  Duration         `json:"guard_stale_after"`
+	GuardStalePolicy StalePolicy      `json:"guard_stale_policy"`
+	InsufficientData InsufficientData `json:"insufficient_data"`
 }
+
+// StalePolicy is what a deployment does when its guards cannot be read for GuardStaleAfter.
+type StalePolicy string
+
+const (
+	StaleRollback StalePolicy = "rollback" // default: no evidence, no release
+	StalePause    StalePolicy = "pause"    // hold the weights, paused, for an operator
+)
+
+// InsufficientData is the meaning of a guarding alarm in INSUFFICIENT_DATA.
+type InsufficientData string
+
+const (
+	// InsufficientStale (default): not evidence either way. No step advances on it, and an alarm that
+	// stays there for GuardStaleAfter is stale.
+	InsufficientStale InsufficientData = "stale"
+	InsufficientOK    InsufficientData = "ok"    // counts as a good reading (alarms on sparse metrics)
+	InsufficientAlarm InsufficientData = "alarm" // counts as firing: roll back
+)
+
+// Defaults of the guard settings.
+const (
+	DefaultGuardStaleAfter = 30 * time.Second
+	// MaxBake bounds a step's bake (ECS native blue/green allows 1440 minutes).
+	MaxBake = 24 * time.Hour
+)
 
 // AlarmsFor returns the alarms guarding a deployment whose new slot is to.
 func (s Service) AlarmsFor(to Slot) []string {
@@ -291,6 +323,9 @@ type Deployment struct {
 	// with no tasks.
 	RetireAt   *time.Time `json:"retire_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Quarantine, when set, says why the store could not read this record back: the daemon does not
+	// run it, reports it, keeps its service locked and goes on guarding everything else.
+	Quarantine string `json:"quarantine,omitempty"`
 	// Version increases with every update; the store rejects stale writes.
 	Version int64 `json:"version"`
 }
@@ -306,7 +341,10 @@ func (d *Deployment) CurrentStep() (Step, bool) {
 // Event is one entry of a deployment's audit trail: who did what, when and why. Operator actions,
 // automatic decisions and every weight change are events.
 type Event struct {
-	Seq          int64             `json:"seq"`
+	Seq int64 `json:"seq"`
+	// ID, when set by the writer, makes AppendEvent idempotent: a retried append of the same ID (after a
+	// write whose outcome was unknown) stores nothing new.
+	ID           string            `json:"id,omitempty"`
 	DeploymentID string            `json:"deployment_id"`
 	Service      string            `json:"service"`
 	Time         time.Time         `json:"time"`

@@ -18,7 +18,13 @@ const (
 	KindPrecondition Kind = "precondition" // the world is not in a state that allows this (e.g. unexplained split)
 	KindUnavailable  Kind = "unavailable"  // a dependency (AWS, store) failed or timed out; may be retried
 	KindTimeout      Kind = "timeout"      // a wait ran out of time
-	KindInternal     Kind = "internal"     // a bug or an unexpected state
+	// KindThrottled is AWS (or the daemon's own rate limiter) asking for fewer calls: back-pressure that
+	// slows a deployment down, never by itself a reason to roll back or to refuse a request.
+	KindThrottled Kind = "throttled"
+	// KindGuardFiring refuses an action because a guard already says no (a guarding alarm in ALARM when
+	// a deployment is requested); the request may be repeated with force and a reason.
+	KindGuardFiring Kind = "guard_firing"
+	KindInternal    Kind = "internal" // a bug or an unexpected state
 )
 
 // Error is the project's error type: what was being done (Op), what kind of failure it is, a message for

@@ -12,6 +12,10 @@ import (
 type TrafficRouter interface {
 	// GetWeights returns the weight of every target group in the route's forward action, by target group ARN.
 	GetWeights(ctx context.Context, r Route) (map[string]int, error)
+	// ReadRoutes reads many routes in as few calls as the API allows (DescribeListeners and DescribeRules
+	// both take lists of ARNs). A route that does not exist is absent from the result; a route whose
+	// actions have no forward action is an error for the whole call (a configuration problem).
+	ReadRoutes(ctx context.Context, routes []Route) (map[Route]map[string]int, error)
 	// SetWeights sets the given target groups' weights in one ModifyListener/ModifyRule call, keeping
 	// everything else in the action (stickiness, other target groups) and, for rules, the conditions.
 	SetWeights(ctx context.Context, r Route, weights map[string]int) error
@@ -22,6 +26,9 @@ type TrafficRouter interface {
 	TargetHealth(ctx context.Context, targetGroupARN string) ([]Target, error)
 	// DeregistrationDelay returns the target group's deregistration delay.
 	DeregistrationDelay(ctx context.Context, targetGroupARN string) (time.Duration, error)
+	// HealthCheckInterval returns the target group's health check interval: target health changes no
+	// faster than this, so it is read at that cadence.
+	HealthCheckInterval(ctx context.Context, targetGroupARN string) (time.Duration, error)
 }
 
 // Target is one registered target and its health as the load balancer reports it.
@@ -86,6 +93,9 @@ func (s ECSService) Failed() (string, bool) {
 // Containers is the ECS side: task definitions and services.
 type Containers interface {
 	DescribeService(ctx context.Context, cluster, service string) (ECSService, error)
+	// DescribeServices reads many services of one cluster in as few calls as the API allows (10 names a
+	// DescribeServices call). A service that does not exist is absent from the result.
+	DescribeServices(ctx context.Context, cluster string, services []string) (map[string]ECSService, error)
 	// ContainerImage returns the image of the named container in a task definition.
 	ContainerImage(ctx context.Context, taskDefinition, container string) (string, error)
 	// RegisterTaskDefinition registers a copy of base with only container's image replaced, tagged with
@@ -134,7 +144,10 @@ type ListFilter struct {
 type Store interface {
 	CreateDeployment(ctx context.Context, d *Deployment) error
 	UpdateDeployment(ctx context.Context, d *Deployment) error
-	GetDeployment(ctx context.Context, id string) (*Deployment, error)        // KindNotFound when absent
+	GetDeployment(ctx context.Context, id string) (*Deployment, error) // KindNotFound when absent
+	// ActiveDeployment returns the service's active deployment (KindNotFound when there is none) with a
+	// strongly consistent point read of the service's lock, never a scan of its history.
+	ActiveDeployment(ctx context.Context, service string) (*Deployment, error)
 	ListDeployments(ctx context.Context, f ListFilter) ([]*Deployment, error) // newest first
 	// AppendEvent stores e, assigning e.Seq (increasing per store).
 	AppendEvent(ctx context.Context, e *Event) error

@@ -1,5 +1,7 @@
 package deploy
 
+import "time"
+
 // CreateRequest asks for a deployment of ImageTag to Service. Strategy, when set, overrides the service's
 // default strategy for this deployment.
 type CreateRequest struct {
@@ -8,6 +10,9 @@ type CreateRequest struct {
 	Strategy *Strategy `json:"strategy,omitempty"`
 	Actor    string    `json:"-"` // the authenticated token's name
 	Reason   string    `json:"reason,omitempty"`
+	// Force accepts the deployment although a guarding alarm is already in ALARM; Reason is then
+	// required, and the forced guards are named in the audit trail.
+	Force bool `json:"force,omitempty"`
 }
 
 // ActionRequest is an operator action (abort, pause, resume, promote) on a deployment.
@@ -28,6 +33,12 @@ type ServiceStatus struct {
 	LiveSlot     Slot            `json:"live_slot,omitempty"` // empty when traffic is split
 	Active       string          `json:"active_deployment,omitempty"`
 	Error        string          `json:"error,omitempty"` // reading live weights failed
+	// ReadAt is when Routes were read from the ALB (they come from a cache refreshed in the background);
+	// AgeSeconds is how old they were when this answer was built.
+	ReadAt     *time.Time `json:"read_at,omitempty"`
+	AgeSeconds float64    `json:"age_seconds"`
+	// Quarantined lists records of this service that the daemon cannot read back (see docs/recovery.md).
+	Quarantined []string `json:"quarantined,omitempty"`
 }
 
 // RouteWeights is one route with the weights read from the ALB.
