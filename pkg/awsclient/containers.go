@@ -43,37 +43,40 @@ func (c *Containers) DescribeService(ctx context.Context, cluster, service strin
 		return deploy.ECSService{}, deploy.Errorf(op, kind, "ECS service %s/%s: %s %s", cluster, service, aws.ToString(f.Reason), aws.ToString(f.Detail))
 	}
 	for _, s := range out.Services {
-		if aws.ToString(s.ServiceName) != service && aws.ToString(s.ServiceArn) != service {
-			continue
+		if aws.ToString(s.ServiceName) == service || aws.ToString(s.ServiceArn) == service {
+			return toECSService(cluster, s), nil
 		}
-		res := deploy.ECSService{
-			Cluster:        cluster,
-			Name:           aws.ToString(s.ServiceName),
-			Status:         aws.ToString(s.Status),
-			TaskDefinition: aws.ToString(s.TaskDefinition),
-			DesiredCount:   int(s.DesiredCount),
-			RunningCount:   int(s.RunningCount),
-			PendingCount:   int(s.PendingCount),
-		}
-		for _, d := range s.Deployments {
-			res.Deployments = append(res.Deployments, deploy.ECSDeployment{
-				ID:             aws.ToString(d.Id),
-				Status:         aws.ToString(d.Status),
-				RolloutState:   string(d.RolloutState),
-				RolloutReason:  aws.ToString(d.RolloutStateReason),
-				TaskDefinition: aws.ToString(d.TaskDefinition),
-				DesiredCount:   int(d.DesiredCount),
-				RunningCount:   int(d.RunningCount),
-				FailedTasks:    int(d.FailedTasks),
-			})
-		}
-		// ECS lists the primary deployment first in practice; the port promises it, so make sure.
-		sort.SliceStable(res.Deployments, func(i, j int) bool {
-			return res.Deployments[i].Status == "PRIMARY" && res.Deployments[j].Status != "PRIMARY"
-		})
-		return res, nil
 	}
 	return deploy.ECSService{}, deploy.Errorf(op, deploy.KindNotFound, "ECS service %s/%s not found", cluster, service)
+}
+
+func toECSService(cluster string, s ecstypes.Service) deploy.ECSService {
+	res := deploy.ECSService{
+		Cluster:        cluster,
+		Name:           aws.ToString(s.ServiceName),
+		Status:         aws.ToString(s.Status),
+		TaskDefinition: aws.ToString(s.TaskDefinition),
+		DesiredCount:   int(s.DesiredCount),
+		RunningCount:   int(s.RunningCount),
+		PendingCount:   int(s.PendingCount),
+	}
+	for _, d := range s.Deployments {
+		res.Deployments = append(res.Deployments, deploy.ECSDeployment{
+			ID:             aws.ToString(d.Id),
+			Status:         aws.ToString(d.Status),
+			RolloutState:   string(d.RolloutState),
+			RolloutReason:  aws.ToString(d.RolloutStateReason),
+			TaskDefinition: aws.ToString(d.TaskDefinition),
+			DesiredCount:   int(d.DesiredCount),
+			RunningCount:   int(d.RunningCount),
+			FailedTasks:    int(d.FailedTasks),
+		})
+	}
+	// ECS lists the primary deployment first in practice; the port promises it, so make sure.
+	sort.SliceStable(res.Deployments, func(i, j int) bool {
+		return res.Deployments[i].Status == "PRIMARY" && res.Deployments[j].Status != "PRIMARY"
+	})
+	return res
 }
 
 // ContainerImage returns the image of the named container in a task definition.

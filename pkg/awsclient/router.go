@@ -21,12 +21,14 @@ type ELBv2API interface {
 	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 	DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error)
+	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
 }
 
 // Router implements deploy.TrafficRouter on an ALB: the weights live in the forward action of a
 // listener's default actions or of a listener rule.
 type Router struct {
-	api ELBv2API
+	api   ELBv2API
+	cache actionCache
 }
 
 // NewRouter returns a router using api (an *elasticloadbalancingv2.Client in production).
@@ -47,6 +49,7 @@ func (r *Router) GetWeights(ctx context.Context, route deploy.Route) (map[string
 	if err != nil {
 		return nil, err
 	}
+	r.remember(route, actions)
 	return weightsOf(actions[i]), nil
 }
 
@@ -90,19 +93,11 @@ func (r *Router) SetWeights(ctx context.Context, route deploy.Route, weights map
 			return deploy.Errorf(op, deploy.KindInvalid, "weight %d for target group %s out of range 0-%d", w, arn, deploy.MaxWeight)
 		}
 	}
-	actions, dop, err := r.actions(ctx, route)
-	if err != nil {
-		return err
-	}
-	i, err := forwardIndex(dop, route, actions)
-	if err != nil {
-		return err
-	}
-	next, err := withWeights(actions, i, weights)
-	if err != nil {
-		return deploy.Wrap(op, "", err, "set weights on "+route.String())
-	}
-	return r.modify(ctx, route, next, "set weights on "+route.String())
+	what := "set weights on " + route.String()
+	return r.rewrite(ctx, route, what, func(actions []elbtypes.Action, i int) ([]elbtypes.Action, error) {
+		next, err := withWeights(actions, i, weights)
+		return next, deploy.Wrap(op, "", err, what)
+	})
 }
 
 // ForwardTo makes the route's forward action send everything to one target group, in the plain form
@@ -113,20 +108,14 @@ func (r *Router) ForwardTo(ctx context.Context, route deploy.Route, targetGroupA
 	if targetGroupARN == "" {
 		return deploy.Errorf(op, deploy.KindInvalid, "empty target group ARN for %s", route)
 	}
-	actions, dop, err := r.actions(ctx, route)
-	if err != nil {
-		return err
-	}
-	i, err := forwardIndex(dop, route, actions)
-	if err != nil {
-		return err
-	}
-	next := make([]elbtypes.Action, len(actions))
-	for j, a := range actions {
-		next[j] = writable(a)
-	}
-	next[i] = elbtypes.Action{Type: elbtypes.ActionTypeEnumForward, Order: actions[i].Order, TargetGroupArn: aws.String(targetGroupARN)}
-	return r.modify(ctx, route, next, "forward "+route.String()+" to "+targetGroupARN)
+	return r.rewrite(ctx, route, "forward "+route.String()+" to "+targetGroupARN, func(actions []elbtypes.Action, i int) ([]elbtypes.Action, error) {
+		next := make([]elbtypes.Action, len(actions))
+		for j, a := range actions {
+			next[j] = writable(a)
+		}
+		next[i] = elbtypes.Action{Type: elbtypes.ActionTypeEnumForward, Order: actions[i].Order, TargetGroupArn: aws.String(targetGroupARN)}
+		return next, nil
+	})
 }
 
 // modify writes a route's actions back in one ModifyListener or ModifyRule call (ModifyRule without

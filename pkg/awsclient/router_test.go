@@ -34,6 +34,7 @@ type fakeELB struct {
 	modifyRule      []*elbv2.ModifyRuleInput
 	health          []elbtypes.TargetHealthDescription
 	attrs           []elbtypes.TargetGroupAttribute
+	targetGroups    []elbtypes.TargetGroup
 	err             error // returned by every call when set
 }
 
@@ -90,6 +91,24 @@ func (f *fakeELB) DescribeTargetGroupAttributes(_ context.Context, _ *elbv2.Desc
 		return nil, f.err
 	}
 	return &elbv2.DescribeTargetGroupAttributesOutput{Attributes: f.attrs}, nil
+}
+
+func (f *fakeELB) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := &elbv2.DescribeTargetGroupsOutput{}
+	for _, tg := range f.targetGroups {
+		for _, arn := range in.TargetGroupArns {
+			if aws.ToString(tg.TargetGroupArn) == arn {
+				out.TargetGroups = append(out.TargetGroups, tg)
+			}
+		}
+	}
+	if len(out.TargetGroups) < len(in.TargetGroupArns) {
+		return nil, &smithy.GenericAPIError{Code: "TargetGroupNotFound", Message: "no such target group"}
+	}
+	return out, nil
 }
 
 func weighted(stickiness bool, tgs ...any) elbtypes.Action {
