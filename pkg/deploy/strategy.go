@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 )
 
 // StrategyType names how traffic moves to the new slot.
@@ -38,28 +39,29 @@ type Strategy struct {
 // MaxSteps bounds a plan so that a typo cannot create a day-long rollout.
 const MaxSteps = 100
 
+// DefaultCanaryPercent is the canary step when canary_percent is not set.
+const DefaultCanaryPercent = 10
+
 // Plan validates s and expands it into the ordered weight steps. The final step is 100% with no bake:
 // once all traffic is on the new slot, finalizing takes over.
+//
+// Every message starts with the offending field relative to the strategy ("steps[1].bake: ..."), so
+// callers prefix their own location ("strategy.", "services.web.strategy."). Every value that is
+// stored with a deployment is checked, including those its type ignores: a strategy that Plan accepts
+// always reads back.
 func (s Strategy) Plan() ([]Step, error) {
-	const op = "strategy.Plan"
-	bad := func(format string, args ...any) ([]Step, error) {
-		return nil, Errorf(op, KindInvalid, format, args...)
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	switch s.Type {
 	case StrategyCanary:
 		p := s.CanaryPercent
 		if p == 0 {
-			p = 10
-		}
-		if p <= 0 || p >= 100 || math.IsNaN(p) {
-			return bad("canary_percent must be above 0 and below 100, got %v", s.CanaryPercent)
+			p = DefaultCanaryPercent
 		}
 		return []Step{{Percent: p, Bake: s.Bake}, {Percent: 100}}, nil
 	case StrategyLinear:
 		n := s.LinearSteps
-		if n < 1 || n > MaxSteps {
-			return bad("linear_steps must be between 1 and %d, got %d", MaxSteps, n)
-		}
 		steps := make([]Step, n)
 		for i := range steps {
 			steps[i] = Step{Percent: math.Round(1000*100*float64(i+1)/float64(n)) / 1000, Bake: s.Bake}
@@ -68,34 +70,120 @@ func (s Strategy) Plan() ([]Step, error) {
 		return steps, nil
 	case StrategyAllAtOnce:
 		return []Step{{Percent: 100}}, nil
-	case StrategySteps:
-		if len(s.Steps) == 0 {
-			return bad("steps strategy needs at least one step")
-		}
-		if len(s.Steps) > MaxSteps {
-			return bad("at most %d steps, got %d", MaxSteps, len(s.Steps))
-		}
-		prev := 0.0
-		for i, st := range s.Steps {
-			if math.IsNaN(st.Percent) || st.Percent <= prev || st.Percent > 100 {
-				return bad("step %d: percent must increase strictly within (0, 100], got %v after %v", i+1, st.Percent, prev)
-			}
-			if Split(SlotGreen, st.Percent).Green == Split(SlotGreen, prev).Green {
-				return bad("step %d: %v%% is not distinguishable from %v%% at ALB weight resolution (1/999)", i+1, st.Percent, prev)
-			}
-			prev = st.Percent
-		}
-		if prev != 100 {
-			return bad("the last step must be 100%%, got %v", prev)
-		}
+	default: // StrategySteps; check refused every other type
 		steps := append([]Step(nil), s.Steps...)
 		steps[len(steps)-1].Bake = 0
 		return steps, nil
-	case "":
-		return bad("strategy type is required (one of %s)", strings.Join(StrategyTypes(), ", "))
-	default:
-		return bad("unknown strategy %q (one of %s)", s.Type, strings.Join(StrategyTypes(), ", "))
 	}
+}
+
+func (s Strategy) check() error {
+	const op = "strategy.Plan"
+	bad := func(format string, args ...any) error { return Errorf(op, KindInvalid, format, args...) }
+	if msg := bakeProblem(s.Bake); msg != "" {
+		return bad("bake: %s", msg)
+	}
+	// Fields of another type would be stored and silently ignored: refuse them, the request meant
+	// something else.
+	if s.Type != StrategyCanary && s.CanaryPercent != 0 {
+		return bad("canary_percent: applies only to the canary strategy, not %q", s.Type)
+	}
+	if s.Type != StrategyLinear && s.LinearSteps != 0 {
+		return bad("linear_steps: applies only to the linear strategy, not %q", s.Type)
+	}
+	if s.Type != StrategySteps && len(s.Steps) != 0 {
+		return bad("steps: applies only to the steps strategy, not %q", s.Type)
+	}
+	switch s.Type {
+	case StrategyCanary:
+		p := s.CanaryPercent
+		if p == 0 {
+			p = DefaultCanaryPercent
+		}
+		if msg := percentProblem(p, 0, true); msg != "" {
+			return bad("canary_percent: %s", msg)
+		}
+	case StrategyLinear:
+		if s.LinearSteps < 1 || s.LinearSteps > MaxSteps {
+			return bad("linear_steps: must be between 1 and %d, got %d", MaxSteps, s.LinearSteps)
+		}
+	case StrategyAllAtOnce:
+		if s.Bake != 0 {
+			return bad("bake: has no effect with all-at-once (there is no step to bake after)")
+		}
+	case StrategySteps:
+		return checkStepList(s.Steps)
+	case "":
+		return bad("type: required (one of %s)", strings.Join(StrategyTypes(), ", "))
+	default:
+		return bad("type: unknown strategy %q (one of %s)", s.Type, strings.Join(StrategyTypes(), ", "))
+	}
+	return nil
+}
+
+func checkStepList(steps []Step) error {
+	const op = "strategy.Plan"
+	bad := func(format string, args ...any) error { return Errorf(op, KindInvalid, format, args...) }
+	if len(steps) == 0 {
+		return bad("steps: the steps strategy needs at least one step")
+	}
+	if len(steps) > MaxSteps {
+		return bad("steps: at most %d steps, got %d", MaxSteps, len(steps))
+	}
+	prev := 0.0
+	for i, st := range steps {
+		last := i == len(steps)-1
+		if msg := percentProblem(st.Percent, prev, !last); msg != "" {
+			return bad("steps[%d].percent: %s", i, msg)
+		}
+		if msg := bakeProblem(st.Bake); msg != "" {
+			return bad("steps[%d].bake: %s", i, msg)
+		}
+		prev = st.Percent
+	}
+	if prev != 100 {
+		return bad("steps[%d].percent: the last step must be 100, got %v", len(steps)-1, prev)
+	}
+	return nil
+}
+
+// minPercent and maxPartialPercent are the smallest percent that gives the new slot any ALB weight and
+// the largest that still leaves some on the old one (weights are 0-999, see Split).
+const (
+	minPercent        = 100 * 0.5 / MaxWeight
+	maxPartialPercent = 100 * (MaxWeight - 0.5) / MaxWeight
+)
+
+// percentProblem explains why p is not a usable step after prev, or returns "". partial says the step
+// must leave traffic on the old slot (a canary, or any step but the last).
+func percentProblem(p, prev float64, partial bool) string {
+	w := func(p float64) int { return Split(SlotGreen, p).Green }
+	switch {
+	case math.IsNaN(p) || math.IsInf(p, 0) || p <= 0 || p > 100:
+		return fmt.Sprintf("must be within (0, 100], got %v", p)
+	case w(p) == 0:
+		return fmt.Sprintf("%v%% rounds to ALB weight 0 of %d, which sends the new slot nothing (at least %.3g%%)", p, MaxWeight, minPercent)
+	case p <= prev:
+		return fmt.Sprintf("percent must increase strictly, got %v after %v", p, prev)
+	case w(p) == w(prev):
+		return fmt.Sprintf("%v%% is not distinguishable from %v%% at ALB weight resolution (1/%d)", p, prev, MaxWeight)
+	case partial && p < 100 && w(p) == MaxWeight:
+		return fmt.Sprintf("%v%% rounds to the full weight %d, which leaves the old slot nothing (at most %.4g%% below 100)", p, MaxWeight, maxPartialPercent)
+	case partial && p == 100:
+		return "a canary or intermediate step must be below 100"
+	}
+	return ""
+}
+
+// bakeProblem explains why d is not a usable bake, or returns "".
+func bakeProblem(d Duration) string {
+	switch {
+	case d < 0:
+		return fmt.Sprintf("must not be negative, got %s", time.Duration(d))
+	case d.D() > MaxBake:
+		return fmt.Sprintf("%s is longer than the maximum bake of %s", time.Duration(d), MaxBake)
+	}
+	return ""
 }
 
 // StrategyTypes lists the accepted strategy names.
