@@ -4,18 +4,32 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
+// Transport-level refusals: kinds of this package for answers that no domain error explains. They go
+// through StatusOf like every other kind.
+const (
+	KindTooLarge         deploy.Kind = "too_large"              // body or headers over the limit
+	KindUnsupportedMedia deploy.Kind = "unsupported_media_type" // a body that is not application/json
+	KindMethodNotAllowed deploy.Kind = "method_not_allowed"     // the path exists, the method does not
+)
+
+// RetryAfterSeconds is the Retry-After sent with 503 throttled answers.
+const RetryAfterSeconds = 1
+
 // StatusOf is the single place where an error kind becomes an HTTP status.
 //
-// KindPrecondition maps to 409, not 412: RFC 9110 reserves 412 for failed conditional headers (If-Match
-// and friends), which this API does not use, whereas 409 means "conflicts with the current state of the
-// resource" — exactly a precondition such as "traffic is split in a way no deployment explains". Clients
-// tell it apart from KindConflict by the error code in the body.
+// KindPrecondition maps to 409: "conflicts with the current state of the resource", e.g. traffic split
+// in a way no deployment explains. KindGuardFiring maps to 412 Precondition Failed: a guard already
+// says no (an alarm in ALARM) and the same request, repeated with force and a reason, would be
+// accepted; 412 tells a client that the request is well-formed and its condition is what failed.
+// (RFC 9110 ties 412 to conditional headers; here the condition is the guard state, named in the body.)
+// Clients tell kinds sharing a status apart by the error code in the body.
 func StatusOf(k deploy.Kind) int {
 	switch k {
 	case deploy.KindInvalid:
@@ -24,14 +38,22 @@ func StatusOf(k deploy.Kind) int {
 		return http.StatusNotFound
 	case deploy.KindConflict, deploy.KindPrecondition:
 		return http.StatusConflict
+	case deploy.KindGuardFiring:
+		return http.StatusPreconditionFailed
 	case deploy.KindUnauthorized:
 		return http.StatusUnauthorized
 	case deploy.KindForbidden:
 		return http.StatusForbidden
-	case deploy.KindUnavailable:
+	case deploy.KindUnavailable, deploy.KindThrottled:
 		return http.StatusServiceUnavailable
 	case deploy.KindTimeout:
 		return http.StatusGatewayTimeout
+	case KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case KindUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	default:
 		return http.StatusInternalServerError
 	}
@@ -54,8 +76,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
 	}
-	if kind == deploy.KindUnauthorized {
+	switch kind {
+	case deploy.KindUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="switchyard"`)
+	case deploy.KindThrottled:
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	writeJSON(w, status, ErrorResponse{Error: ErrorDetail{
 		Code:             string(kind),

@@ -2,13 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
@@ -36,46 +33,12 @@ func pathID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// decodeBody reads one JSON object into v: at most MaxBodyBytes, no unknown fields, nothing after it.
-// An empty body is accepted when optional is true (actions whose only field is an optional reason).
-func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	const op = "api.decode"
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			if optional {
-				return nil
-			}
-			return deploy.Errorf(op, deploy.KindInvalid, "request body is empty: a JSON object is required")
-		case errors.As(err, &tooBig):
-			return deploy.Errorf(op, deploy.KindInvalid, "request body larger than %d bytes", MaxBodyBytes)
-		case errors.As(err, &syn):
-			return deploy.Errorf(op, deploy.KindInvalid, "malformed JSON at byte %d: %v", syn.Offset, syn)
-		case errors.As(err, &typ):
-			return deploy.Errorf(op, deploy.KindInvalid, "field %q: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return deploy.Errorf(op, deploy.KindInvalid, "unknown field %s in request body", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return deploy.Errorf(op, deploy.KindInvalid, "malformed JSON: body ends early")
-		default:
-			return deploy.Errorf(op, deploy.KindInvalid, "invalid request body: %v", err)
-		}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return deploy.Errorf(op, deploy.KindInvalid, "unexpected data after the JSON object in the request body")
-	}
-	return nil
-}
-
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, actor string) error {
 	svc, err := pathService(r)
 	if err != nil {
+		return err
+	}
+	if _, err := query(r); err != nil {
 		return err
 	}
 	var b CreateDeploymentBody
@@ -88,8 +51,20 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, actor stri
 	if err := deploy.ValidateTag(b.ImageTag); err != nil {
 		return err
 	}
+	if b.Strategy != nil {
+		// Plan's messages name the field inside the strategy; the controller plans again.
+		if _, err := b.Strategy.Plan(); err != nil {
+			return deploy.Errorf("api.create", deploy.KindInvalid, "strategy.%s", deploy.MessageOf(err))
+		}
+	}
+	if err := checkReason(b.Reason); err != nil {
+		return err
+	}
+	if b.Force && strings.TrimSpace(b.Reason) == "" {
+		return deploy.Errorf("api.create", deploy.KindInvalid, "force: needs a non-empty reason (it is audited)")
+	}
 	d, err := s.ctl.Create(r.Context(), deploy.CreateRequest{
-		Service: svc, ImageTag: b.ImageTag, Strategy: b.Strategy, Actor: actor, Reason: b.Reason,
+		Service: svc, ImageTag: b.ImageTag, Strategy: b.Strategy, Actor: actor, Reason: b.Reason, Force: b.Force,
 	})
 	if err != nil {
 		return err
@@ -104,22 +79,19 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ string) er
 	if err != nil {
 		return err
 	}
+	q, err := query(r, "active", "limit")
+	if err != nil {
+		return err
+	}
 	f := deploy.ListFilter{Service: svc}
-	q := r.URL.Query()
-	if v := q.Get("active"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return deploy.Errorf("api.list", deploy.KindInvalid, "active=%q: must be true or false", v)
-		}
-		f.ActiveOnly = b
+	if f.ActiveOnly, err = queryBool(q, "active"); err != nil {
+		return err
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxListLimit {
-			return deploy.Errorf("api.list", deploy.KindInvalid, "limit=%q: must be an integer from 1 to %d", v, MaxListLimit)
-		}
-		f.Limit = n
+	limit, err := queryInt(q, "limit", 1, MaxListLimit, 0)
+	if err != nil {
+		return err
 	}
+	f.Limit = int(limit)
 	ds, err := s.ctl.List(r.Context(), f)
 	if err != nil {
 		return err
@@ -132,6 +104,9 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ string) er
 }
 
 func (s *Server) handleServices(w http.ResponseWriter, r *http.Request, _ string) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	ss, err := s.ctl.Services(r.Context())
 	if err != nil {
 		return err
@@ -148,6 +123,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ string) err
 	if err != nil {
 		return err
 	}
+	if _, err := query(r); err != nil {
+		return err
+	}
 	d, err := s.ctl.Get(r.Context(), id)
 	if err != nil {
 		return err
@@ -161,12 +139,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ string) 
 	if err != nil {
 		return err
 	}
-	var after int64
-	if v := r.URL.Query().Get("after"); v != "" {
-		after, err = strconv.ParseInt(v, 10, 64)
-		if err != nil || after < 0 {
-			return deploy.Errorf("api.events", deploy.KindInvalid, "after=%q: must be a non-negative integer", v)
-		}
+	q, err := query(r, "after")
+	if err != nil {
+		return err
+	}
+	after, err := queryInt(q, "after", 0, math.MaxInt64, 0)
+	if err != nil {
+		return err
 	}
 	evs, err := s.ctl.Events(r.Context(), id, after)
 	if err != nil {
@@ -186,8 +165,14 @@ func (s *Server) action(do func(context.Context, deploy.ActionRequest) (*deploy.
 		if err != nil {
 			return err
 		}
+		if _, err := query(r); err != nil {
+			return err
+		}
 		var b ActionBody
 		if err := decodeBody(w, r, &b, true); err != nil {
+			return err
+		}
+		if err := checkReason(b.Reason); err != nil {
 			return err
 		}
 		d, err := do(r.Context(), deploy.ActionRequest{ID: id, Actor: actor, Reason: b.Reason})
@@ -200,6 +185,9 @@ func (s *Server) action(do func(context.Context, deploy.ActionRequest) (*deploy.
 }
 
 func (s *Server) handleReload(w http.ResponseWriter, r *http.Request, actor string) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	var b ActionBody
 	if err := decodeBody(w, r, &b, true); err != nil {
 		return err

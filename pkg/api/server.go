@@ -4,7 +4,7 @@
 //
 // Routes:
 //
-//	POST /v1/services/{service}/deployments    {"image_tag", "strategy"?, "reason"?} -> 201 deployment
+//	POST /v1/services/{service}/deployments    {"image_tag", "strategy"?, "reason"?, "force"?} -> 201 deployment
 //	GET  /v1/services/{service}/deployments    ?active=true&limit=N -> deployments, newest first
 //	GET  /v1/services                          services with live weights
 //	GET  /v1/deployments/{id}                  one deployment
@@ -16,6 +16,11 @@
 // Every /v1 route needs "Authorization: Bearer <token>"; the token's name is the actor recorded in the
 // audit log; read-only tokens get 403 on POST routes. Errors are {"error": {"code", "message",
 // "active_deployment"?}} with the status chosen by StatusOf.
+//
+// Input is strict: bodies are application/json with no duplicate, case-variant or unknown keys and every
+// value in range (strict.go; Strategy.Plan for strategies), query strings carry only the route's
+// parameters, each once, and a path that is not canonical is refused (400), never redirected. With
+// JSONErrorListener even net/http's own refusals (431 oversized headers, malformed requests) are JSON.
 package api
 
 import (
@@ -144,6 +149,46 @@ func (s *Server) route(pattern string, write bool, h apiHandler) {
 	})
 }
 
+// dispatch serves r through the mux, refusing unclean paths before the mux could redirect them and
+// answering unmatched requests in JSON. It returns the route label for metrics and the access log.
+func (s *Server) dispatch(rec *statusRecorder, r *http.Request) string {
+	if err := canonicalPath(r); err != nil {
+		s.writeError(rec, r, err)
+		return "unclean"
+	}
+	_, pattern := s.mux.Handler(r)
+	route := pattern
+	if pattern == "" {
+		route = "unmatched"
+		rec.swallow = true
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic in handler", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+				if rec.status == 0 {
+					rec.status = http.StatusInternalServerError
+					writeJSON(rec.ResponseWriter, http.StatusInternalServerError, ErrorResponse{Error: ErrorDetail{
+						Code: string(deploy.KindInternal), Message: "internal error (details in the daemon log)"}})
+				}
+			}
+		}()
+		s.mux.ServeHTTP(rec, r)
+	}()
+	if rec.swallow {
+		err := deploy.Errorf("api", deploy.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+		if rec.status == http.StatusMethodNotAllowed {
+			err = deploy.Errorf("api", KindMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path)
+		}
+		rec.swallow, rec.status = false, 0
+		s.writeError(rec, r, err)
+	}
+	return route
+}
+
 // requestInfo carries what the handler learns (the actor) back out to the access log.
 type requestInfo struct{ actor string }
 
@@ -191,36 +236,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 	rec := &statusRecorder{ResponseWriter: w}
 
-	_, pattern := s.mux.Handler(r)
-	route := pattern
-	if pattern == "" {
-		route = "unmatched"
-		rec.swallow = true
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.Error("panic in handler", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-				if rec.status == 0 {
-					rec.status = http.StatusInternalServerError
-					writeJSON(rec.ResponseWriter, http.StatusInternalServerError, ErrorResponse{Error: ErrorDetail{
-						Code: string(deploy.KindInternal), Message: "internal error (details in the daemon log)"}})
-				}
-			}
-		}()
-		s.mux.ServeHTTP(rec, r)
-	}()
-	if rec.swallow {
-		status := rec.status
-		code, msg := string(deploy.KindNotFound), "no such endpoint: "+r.Method+" "+r.URL.Path
-		if status == http.StatusMethodNotAllowed {
-			code, msg = "method_not_allowed", "method "+r.Method+" not allowed on "+r.URL.Path
-		}
-		writeJSON(w, status, ErrorResponse{Error: ErrorDetail{Code: code, Message: msg}})
-	}
+	route := s.dispatch(rec, r)
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}

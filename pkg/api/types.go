@@ -10,6 +10,9 @@ type CreateDeploymentBody struct {
 	ImageTag string           `json:"image_tag"`
 	Strategy *deploy.Strategy `json:"strategy,omitempty"`
 	Reason   string           `json:"reason,omitempty"`
+	// Force accepts the deployment although a guarding alarm is already in ALARM (otherwise 412
+	// guard_firing); it needs a non-empty Reason, and is audited.
+	Force bool `json:"force,omitempty"`
 }
 
 // ActionBody is the (optional) body of POST /v1/deployments/{id}/{abort,pause,resume,promote} and
@@ -23,8 +26,8 @@ type ErrorResponse struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail describes a failure. Code is a deploy.Kind (or "method_not_allowed" / "too_large" for
-// transport-level refusals); ActiveDeployment is set on conflicts caused by another active deployment.
+// ErrorDetail describes a failure. Code is a deploy.Kind, or one of this package's transport kinds
+// (too_large, unsupported_media_type, method_not_allowed); ActiveDeployment is set on conflicts caused by another active deployment.
 type ErrorDetail struct {
 	Code             string `json:"code"`
 	Message          string `json:"message"`
