@@ -63,6 +63,18 @@ func (s *memStore) GetDeployment(_ context.Context, id string) (*deploy.Deployme
 	return &c, nil
 }
 
+func (s *memStore) ActiveDeployment(_ context.Context, service string) (*deploy.Deployment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.deps {
+		if d.Service == service && d.State.Active() {
+			c := clone(&d)
+			return &c, nil
+		}
+	}
+	return nil, deploy.Errorf("mem.Active", deploy.KindNotFound, "no active deployment of %s", service)
+}
+
 func (s *memStore) ListDeployments(_ context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,6 +165,25 @@ func (f *fakeRouter) GetWeights(_ context.Context, r deploy.Route) (map[string]i
 		out[k] = v
 	}
 	return out, nil
+}
+
+func (f *fakeRouter) ReadRoutes(ctx context.Context, routes []deploy.Route) (map[deploy.Route]map[string]int, error) {
+	out := map[deploy.Route]map[string]int{}
+	for _, r := range routes {
+		w, err := f.GetWeights(ctx, r)
+		if deploy.KindOf(err) == deploy.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[r] = w
+	}
+	return out, nil
+}
+
+func (f *fakeRouter) HealthCheckInterval(context.Context, string) (time.Duration, error) {
+	return 10 * time.Millisecond, nil
 }
 
 func (f *fakeRouter) SetWeights(_ context.Context, r deploy.Route, w map[string]int) error {
@@ -246,6 +277,21 @@ func (e *fakeECS) DescribeService(_ context.Context, cluster, name string) (depl
 	c := *s
 	c.Deployments = append([]deploy.ECSDeployment(nil), s.Deployments...)
 	return c, nil
+}
+
+func (e *fakeECS) DescribeServices(ctx context.Context, cluster string, names []string) (map[string]deploy.ECSService, error) {
+	out := map[string]deploy.ECSService{}
+	for _, n := range names {
+		s, err := e.DescribeService(ctx, cluster, n)
+		if deploy.KindOf(err) == deploy.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[n] = s
+	}
+	return out, nil
 }
 
 func (e *fakeECS) ContainerImage(_ context.Context, td, _ string) (string, error) {

@@ -123,14 +123,23 @@ func (r *lateAlarmRouter) DeregistrationDelay(ctx context.Context, tg string) (t
 	return r.fakeRouter.DeregistrationDelay(ctx, tg)
 }
 
+func (r *lateAlarmRouter) ReadRoutes(ctx context.Context, rts []deploy.Route) (map[deploy.Route]map[string]int, error) {
+	r.hook()
+	return r.fakeRouter.ReadRoutes(ctx, rts)
+}
+
 func (r *lateAlarmRouter) GetWeights(ctx context.Context, rt deploy.Route) (map[string]int, error) {
+	r.hook()
+	return r.fakeRouter.GetWeights(ctx, rt)
+}
+
+func (r *lateAlarmRouter) hook() {
 	if r.armed.Load() {
 		r.once.Do(func() {
 			r.alarms.set("alarm-5xx", "ALARM")
-			time.Sleep(100 * time.Millisecond) // a slow DescribeListeners; the monitor fires meanwhile
+			time.Sleep(100 * time.Millisecond) // a slow DescribeListeners; the observer polls meanwhile
 		})
 	}
-	return r.fakeRouter.GetWeights(ctx, rt)
 }
 
 // 4. An alarm that fires before retire_at is written (during finalize's weight read-back) sits in r.trig

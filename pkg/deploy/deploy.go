@@ -63,6 +63,7 @@ const (
 	CauseAbort     Cause = "abort"     // an operator aborted
 	CauseRecovery  Cause = "recovery"  // the daemon restarted and the recovery policy chose to roll back
 	CauseError     Cause = "error"     // an AWS call kept failing
+	CauseStale     Cause = "stale"     // the guards could not be read for guard_stale_after
 )
 
 // Weights is a traffic split in ALB weights (each 0-999). Percent values are derived, never stored.
@@ -304,8 +305,11 @@ type Deployment struct {
 	Cause    Cause    `json:"cause,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	// Promote asks the controller to skip the remaining steps.
-	Promote   bool   `json:"promote,omitempty"`
-	CreatedBy string `json:"created_by"`
+	Promote bool `json:"promote,omitempty"`
+	// ForcedAlarms were already in ALARM when the deployment was forced through: they are acknowledged
+	// (neither a trigger nor blocking) until they are first read in OK, and guard normally from then on.
+	ForcedAlarms []string `json:"forced_alarms,omitempty"`
+	CreatedBy    string   `json:"created_by"`
 	// Guard holds the guarding alarms' last polled states. It is filled when a deployment is read through
 	// the controller and never stored.
 	Guard []AlarmState `json:"guard,omitempty"`

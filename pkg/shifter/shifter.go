@@ -38,7 +38,17 @@ func TargetGroupWeights(svc deploy.Service, w deploy.Weights) map[string]int {
 // Apply sets w on every route of svc and returns once every route reads back w, or with an error when
 // ctx ends first (the caller bounds it with the step timeout).
 func (s *Shifter) Apply(ctx context.Context, svc deploy.Service, w deploy.Weights) error {
-	const op = "shifter.Apply"
+	if err := s.Send(ctx, svc, w); err != nil {
+		return err
+	}
+	return s.Verify(ctx, svc, w)
+}
+
+// Send sends w to every route of svc, one ModifyListener/ModifyRule per route in parallel, without
+// waiting for the change to read back. The controller lets a send finish (an aborted request may still
+// be applied by AWS later, out of order) but may abandon the verification that follows.
+func (s *Shifter) Send(ctx context.Context, svc deploy.Service, w deploy.Weights) error {
+	const op = "shifter.Send"
 	if err := w.Validate(); err != nil {
 		return deploy.Wrap(op, deploy.KindInvalid, err, "refusing to send weights")
 	}
@@ -49,17 +59,55 @@ func (s *Shifter) Apply(ctx context.Context, svc deploy.Service, w deploy.Weight
 	if s.OnSend != nil {
 		s.OnSend()
 	}
+	return s.each(svc, func(r deploy.Route) error {
+		if err := s.Router.SetWeights(ctx, r, tg); err != nil {
+			return deploy.Wrap(op, "", err, "set weights on "+r.String())
+		}
+		return nil
+	})
+}
+
+// Verify reads every route back (one batched read per round) until each carries w, or fails when ctx
+// ends first.
+func (s *Shifter) Verify(ctx context.Context, svc deploy.Service, w deploy.Weights) error {
+	const op = "shifter.Verify"
+	interval := s.VerifyInterval
+	if interval <= 0 {
+		interval = 50 * time.Millisecond
+	}
+	for {
+		routes, err := s.Read(ctx, svc)
+		var off *deploy.RouteWeights
+		if err == nil {
+			for i := range routes {
+				if routes[i].Weights != w {
+					off = &routes[i]
+					break
+				}
+			}
+			if off == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return deploy.Wrap(op, deploy.KindTimeout, err, "weights not verified")
+			}
+			return deploy.Errorf(op, deploy.KindTimeout, "weights on %s read back as %s, want %s", off.Route, off.Weights, w)
+		case <-time.After(interval):
+		}
+	}
+}
+
+func (s *Shifter) each(svc deploy.Service, f func(deploy.Route) error) error {
 	errs := make([]error, len(svc.Routes))
 	var wg sync.WaitGroup
 	for i, r := range svc.Routes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Router.SetWeights(ctx, r, tg); err != nil {
-				errs[i] = deploy.Wrap(op, "", err, "set weights on "+r.String())
-				return
-			}
-			errs[i] = s.verify(ctx, svc, r, w)
+			errs[i] = f(r)
 		}()
 	}
 	wg.Wait()
@@ -71,34 +119,24 @@ func (s *Shifter) Apply(ctx context.Context, svc deploy.Service, w deploy.Weight
 	return nil
 }
 
-// verify reads the route back until it carries w.
-func (s *Shifter) verify(ctx context.Context, svc deploy.Service, r deploy.Route, w deploy.Weights) error {
-	const op = "shifter.verify"
-	interval := s.VerifyInterval
-	if interval <= 0 {
-		interval = 50 * time.Millisecond
+// Read returns the weights of every route of svc, in route order, from one batched read.
+func (s *Shifter) Read(ctx context.Context, svc deploy.Service) ([]deploy.RouteWeights, error) {
+	got, err := s.Router.ReadRoutes(ctx, svc.Routes)
+	if err != nil {
+		return nil, deploy.Wrap("shifter.Read", "", err, "read weights of "+svc.Name)
 	}
-	for {
-		got, err := s.readRoute(ctx, svc, r)
-		if err == nil && got == w {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return deploy.Wrap(op, deploy.KindTimeout, err, "weights on "+r.String()+" not verified")
-			}
-			return deploy.Errorf(op, deploy.KindTimeout, "weights on %s read back as %s, want %s", r, got, w)
-		case <-time.After(interval):
-		}
-	}
+	return FromBatch(svc, got)
 }
 
-// Read returns the weights of every route of svc, in route order.
-func (s *Shifter) Read(ctx context.Context, svc deploy.Service) ([]deploy.RouteWeights, error) {
+// FromBatch turns a ReadRoutes answer into svc's route weights; a route missing from it is not_found.
+func FromBatch(svc deploy.Service, got map[deploy.Route]map[string]int) ([]deploy.RouteWeights, error) {
 	out := make([]deploy.RouteWeights, 0, len(svc.Routes))
 	for _, r := range svc.Routes {
-		w, err := s.readRoute(ctx, svc, r)
+		m, ok := got[r]
+		if !ok {
+			return nil, deploy.Errorf("shifter.Read", deploy.KindNotFound, "%s of %s does not exist", r, svc.Name)
+		}
+		w, err := slotWeights(svc, r, m)
 		if err != nil {
 			return nil, err
 		}
@@ -125,11 +163,7 @@ func (s *Shifter) Live(ctx context.Context, svc deploy.Service) (w deploy.Weight
 	return w, true, routes, nil
 }
 
-func (s *Shifter) readRoute(ctx context.Context, svc deploy.Service, r deploy.Route) (deploy.Weights, error) {
-	m, err := s.Router.GetWeights(ctx, r)
-	if err != nil {
-		return deploy.Weights{}, deploy.Wrap("shifter.Read", "", err, "read weights of "+r.String())
-	}
+func slotWeights(svc deploy.Service, r deploy.Route, m map[string]int) (deploy.Weights, error) {
 	blue, okB := m[svc.TargetGroups[deploy.SlotBlue]]
 	green, okG := m[svc.TargetGroups[deploy.SlotGreen]]
 	if !okB && !okG {

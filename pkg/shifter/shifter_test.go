@@ -29,6 +29,19 @@ func (r *router) GetWeights(_ context.Context, rt deploy.Route) (map[string]int,
 	return r.weights[rt], nil
 }
 
+func (r *router) ReadRoutes(ctx context.Context, rts []deploy.Route) (map[deploy.Route]map[string]int, error) {
+	out := map[deploy.Route]map[string]int{}
+	for _, rt := range rts {
+		w, _ := r.GetWeights(ctx, rt)
+		if w != nil {
+			out[rt] = w
+		}
+	}
+	return out, nil
+}
+
+func (r *router) HealthCheckInterval(context.Context, string) (time.Duration, error) { return time.Second, nil }
+
 func (r *router) SetWeights(_ context.Context, rt deploy.Route, w map[string]int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,0 +1,130 @@
+package controller
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/guard"
+	"github.com/switchyard/switchyard/pkg/rollback"
+)
+
+// action is what the reconciler does next for a deployment that may carry traffic (shifting, paused,
+// finalizing before the point of no return).
+type action int
+
+const (
+	actWait       action = iota // nothing until new readings, a command or wake
+	actRollback                 // a trigger (or stale guards under the rollback policy)
+	actPause                    // stale guards under the pause policy
+	actPromote                  // skip to the last step
+	actSetWeights               // apply the current step's weights (journalled, verified)
+	actStartBake                // the current step's weights are verified: record the bake's start
+	actAdvance                  // the bake is over with fresh good readings: next step
+	actShifted                  // the last step (100%) is verified: finalize
+	actRetire                   // deregistration delay over with fresh good readings: point of no return
+)
+
+func (a action) String() string {
+	return [...]string{"wait", "rollback", "pause", "promote", "set_weights", "start_bake", "advance", "shifted", "retire"}[a]
+}
+
+// observation is everything one decision looks at.
+type observation struct {
+	now     time.Time
+	verdict guard.Verdict
+	// unhealthy is the health tracker's trigger (too many new targets unhealthy for too long).
+	unhealthy *rollback.Trigger
+	// deregDelay is how long the old target group drains before the old slot may be retired.
+	deregDelay time.Duration
+	policy     deploy.StalePolicy
+}
+
+// decision is decide's answer: one action, the trigger or weights it needs, and when to look again
+// if nothing else happens first.
+type decision struct {
+	act     action
+	trigger *rollback.Trigger
+	weights deploy.Weights
+	wake    time.Time // zero: only readings or commands wake the deployment
+	why     string
+}
+
+// decide is the reconciler's single decision function, level-triggered like argo-rollouts'
+// rolloutCanary: the same record and observation always give the same answer, so a crash or a lost
+// wake-up only repeats a decision. Guards come first: any trigger wins over any progress, and no
+// traffic increase, step advance or retirement happens without a fresh good reading of every guard.
+func decide(d *deploy.Deployment, o observation) decision {
+	if t := o.verdict.Trigger; t != nil {
+		return decision{act: actRollback, trigger: t, why: t.Reason}
+	}
+	if o.unhealthy != nil {
+		return decision{act: actRollback, trigger: o.unhealthy, why: o.unhealthy.Reason}
+	}
+	if len(o.verdict.Stale) > 0 {
+		reason := "guards not readable: " + strings.Join(o.verdict.Stale, "; ")
+		if o.policy == deploy.StalePause {
+			if d.State == deploy.StatePaused {
+				return decision{act: actWait, why: reason}
+			}
+			return decision{act: actPause, why: reason}
+		}
+		t := rollback.Trigger{Cause: deploy.CauseStale, Reason: reason, ObservedAt: o.now}
+		return decision{act: actRollback, trigger: &t, why: reason}
+	}
+	switch d.State {
+	case deploy.StatePaused:
+		return decision{act: actWait, why: "paused"}
+	case deploy.StateShifting:
+		return decideShift(d, o)
+	case deploy.StateFinalizing:
+		if d.RetireAt != nil {
+			return decision{act: actRetire, why: "retiring"}
+		}
+		shifted := o.now
+		if d.ShiftedAt != nil {
+			shifted = *d.ShiftedAt
+		}
+		if end := shifted.Add(o.deregDelay); o.now.Before(end) {
+			return decision{act: actWait, wake: end, why: "waiting out the deregistration delay"}
+		}
+		if !o.verdict.Fresh {
+			return decision{act: actWait, why: "waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
+		}
+		return decision{act: actRetire, why: "deregistration delay over, guards good"}
+	}
+	return decision{act: actWait, why: fmt.Sprintf("nothing to decide in state %s", d.State)}
+}
+
+func decideShift(d *deploy.Deployment, o observation) decision {
+	if d.Promote && d.Step < len(d.Steps)-1 {
+		return decision{act: actPromote, why: "promoted: skipping to 100%"}
+	}
+	step, ok := d.CurrentStep()
+	if !ok {
+		return decision{act: actWait, why: fmt.Sprintf("step %d out of range", d.Step)}
+	}
+	target := deploy.Split(d.To, step.Percent)
+	if d.Weights != target || d.Intended != nil {
+		// More traffic on the new release needs evidence too: fresh readings since the last transition.
+		if !o.verdict.Fresh && target.Of(d.To) > d.Weights.Of(d.To) {
+			return decision{act: actWait, why: "waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
+		}
+		return decision{act: actSetWeights, weights: target,
+			why: fmt.Sprintf("step %d/%d: %g%% to %s", d.Step+1, len(d.Steps), step.Percent, d.To)}
+	}
+	if d.StepStartedAt == nil {
+		return decision{act: actStartBake, why: "weights verified"}
+	}
+	if d.Step == len(d.Steps)-1 {
+		return decision{act: actShifted, why: "all traffic on " + string(d.To)}
+	}
+	if end := d.StepStartedAt.Add(step.Bake.D()); o.now.Before(end) {
+		return decision{act: actWait, wake: end, why: "baking"}
+	}
+	if !o.verdict.Fresh {
+		return decision{act: actWait, why: "bake over; waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
+	}
+	return decision{act: actAdvance, why: fmt.Sprintf("step %d/%d baked", d.Step+1, len(d.Steps))}
+}

@@ -1,0 +1,351 @@
+package guard
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/switchyard/switchyard/pkg/clock"
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+// Watch is what one deployment asks the observer to read.
+type Watch struct {
+	Alarms      []string
+	Cluster     string // with Service: the new slot's ECS service ("" before it matters)
+	Service     string
+	TargetGroup string // the new slot's target group ("" before it matters)
+}
+
+// Observer reads the guards of every watched deployment together, once per interval, so that the call
+// volume grows with the number of clusters and alarm batches, not with the number of deployments.
+type Observer struct {
+	Alarms     deploy.Alarms
+	Containers deploy.Containers
+	Router     deploy.TrafficRouter
+	Interval   time.Duration
+	Clock      clock.Clock
+	Log        *zap.Logger
+
+	mu       sync.Mutex
+	watches  map[string]*entry
+	alarms   map[string]Alarm
+	alarmErr string
+	services map[[2]string]serviceReading
+	targets  map[string]*targetReading
+	kick     chan struct{}
+}
+
+type entry struct {
+	w      Watch
+	notify chan struct{}
+}
+
+type serviceReading struct {
+	svc     deploy.ECSService
+	present bool
+	at      time.Time
+	goodAt  time.Time
+	err     string
+}
+
+type targetReading struct {
+	targets  []deploy.Target
+	at       time.Time
+	err      string
+	interval time.Duration // the target group's health-check interval; 0 until read
+	demand   bool          // a deployment needs a reading sooner than the cadence
+}
+
+// NewObserver returns an observer; call Run to start it.
+func NewObserver(a deploy.Alarms, c deploy.Containers, r deploy.TrafficRouter, interval time.Duration, clk clock.Clock, log *zap.Logger) *Observer {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	return &Observer{Alarms: a, Containers: c, Router: r, Interval: interval, Clock: clk, Log: log,
+		watches: map[string]*entry{}, alarms: map[string]Alarm{}, services: map[[2]string]serviceReading{},
+		targets: map[string]*targetReading{}, kick: make(chan struct{}, 1)}
+}
+
+// Watch starts (or changes) what is read for deployment id and returns a channel that receives after
+// every round that read something for it. A new or changed watch is read at once.
+func (o *Observer) Watch(id string, w Watch) <-chan struct{} {
+	o.mu.Lock()
+	e, ok := o.watches[id]
+	if !ok {
+		e = &entry{notify: make(chan struct{}, 1)}
+		o.watches[id] = e
+	}
+	e.w = Watch{Alarms: append([]string(nil), w.Alarms...), Cluster: w.Cluster, Service: w.Service, TargetGroup: w.TargetGroup}
+	if w.TargetGroup != "" {
+		if tr := o.targets[w.TargetGroup]; tr != nil {
+			tr.demand = true
+		}
+	}
+	o.mu.Unlock()
+	o.Kick()
+	return e.notify
+}
+
+// Unwatch stops reading for id.
+func (o *Observer) Unwatch(id string) {
+	o.mu.Lock()
+	delete(o.watches, id)
+	o.mu.Unlock()
+}
+
+// Demand asks for a target-health reading of tg at the next round, sooner than its cadence (a bake
+// ended and needs evidence newer than its start).
+func (o *Observer) Demand(tg string) {
+	o.mu.Lock()
+	if tr := o.targets[tg]; tr != nil && !tr.demand {
+		tr.demand = true
+		o.mu.Unlock()
+		o.Kick()
+		return
+	}
+	o.mu.Unlock()
+}
+
+// Kick starts a round now instead of at the next tick.
+func (o *Observer) Kick() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Readings returns what is known for deployment id.
+func (o *Observer) Readings(id string) Readings {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e := o.watches[id]
+	if e == nil {
+		return Readings{}
+	}
+	r := Readings{Alarms: make(map[string]Alarm, len(e.w.Alarms)), AlarmErr: o.alarmErr}
+	for _, n := range e.w.Alarms {
+		if a, ok := o.alarms[n]; ok {
+			r.Alarms[n] = a
+		}
+	}
+	if e.w.Service != "" {
+		s := o.services[[2]string{e.w.Cluster, e.w.Service}]
+		r.Service, r.ServicePresent, r.ServiceAt, r.ServiceGoodAt, r.ServiceErr = s.svc, s.present, s.at, s.goodAt, s.err
+	}
+	if tr := o.targets[e.w.TargetGroup]; tr != nil {
+		r.Targets, r.TargetsAt, r.TargetsErr = append([]deploy.Target(nil), tr.targets...), tr.at, tr.err
+	}
+	return r
+}
+
+// AlarmStates returns the last polled states of names (for status reports).
+func (o *Observer) AlarmStates(names []string) map[string]deploy.AlarmState {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make(map[string]deploy.AlarmState, len(names))
+	for _, n := range names {
+		if a, ok := o.alarms[n]; ok && a.Present {
+			out[n] = a.State
+		}
+	}
+	return out
+}
+
+// Run polls until ctx ends.
+func (o *Observer) Run(ctx context.Context) {
+	for {
+		o.Poll(ctx)
+		tick, stop := o.Clock.After(o.Interval)
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-tick:
+		case <-o.kick:
+			stop()
+		}
+	}
+}
+
+// Poll runs one round: alarms, ECS services and due target groups are read in parallel, then every
+// watcher is told.
+func (o *Observer) Poll(ctx context.Context) {
+	names, clusters, tgs := o.plan()
+	if len(o.snapshotIDs()) == 0 {
+		return
+	}
+	var wg sync.WaitGroup
+	if len(names) > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.pollAlarms(ctx, names) }()
+	}
+	for cluster, svcs := range clusters {
+		wg.Add(1)
+		go func() { defer wg.Done(); o.pollServices(ctx, cluster, svcs) }()
+	}
+	sem := make(chan struct{}, 8)
+	for _, tg := range tgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			o.pollTargets(ctx, tg)
+		}()
+	}
+	wg.Wait()
+	o.mu.Lock()
+	for _, e := range o.watches {
+		select {
+		case e.notify <- struct{}{}:
+		default:
+		}
+	}
+	o.mu.Unlock()
+}
+
+func (o *Observer) snapshotIDs() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ids := make([]string, 0, len(o.watches))
+	for id := range o.watches {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// plan collects the alarm names, the services per cluster and the target groups due this round.
+func (o *Observer) plan() ([]string, map[string][]string, []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.Clock.Now()
+	nameSet, svcSet, tgSet := map[string]bool{}, map[[2]string]bool{}, map[string]bool{}
+	for _, e := range o.watches {
+		for _, n := range e.w.Alarms {
+			nameSet[n] = true
+		}
+		if e.w.Service != "" {
+			svcSet[[2]string{e.w.Cluster, e.w.Service}] = true
+		}
+		if e.w.TargetGroup != "" {
+			tgSet[e.w.TargetGroup] = true
+		}
+	}
+	names := make([]string, 0, len(nameSet))
+	for n := range nameSet {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	clusters := map[string][]string{}
+	for k := range svcSet {
+		clusters[k[0]] = append(clusters[k[0]], k[1])
+	}
+	var due []string
+	for tg := range tgSet {
+		tr := o.targets[tg]
+		if tr == nil {
+			tr = &targetReading{demand: true}
+			o.targets[tg] = tr
+		}
+		cadence := max(tr.interval, o.Interval)
+		if tr.demand || tr.at.IsZero() || now.Sub(tr.at) >= cadence-o.Interval/2 {
+			due = append(due, tg)
+		}
+	}
+	sort.Strings(due)
+	return names, clusters, due
+}
+
+func (o *Observer) pollAlarms(ctx context.Context, names []string) {
+	cctx, cancel := context.WithTimeout(ctx, max(5*o.Interval, 5*time.Second))
+	states, err := o.Alarms.AlarmStates(cctx, names)
+	cancel()
+	now := o.Clock.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err != nil {
+		o.alarmErr = "DescribeAlarms failed: " + deploy.MessageOf(err)
+		o.Log.Warn("alarm poll failed", zap.Error(err), zap.Int("alarms", len(names)))
+		return
+	}
+	o.alarmErr = ""
+	for _, n := range names {
+		a := o.alarms[n]
+		st, ok := states[n]
+		a.Present, a.ReadAt = ok, now
+		if ok {
+			a.State = st
+			switch st.State {
+			case "OK":
+				a.OKAt = now
+			case "INSUFFICIENT_DATA":
+				a.InsufAt = now
+			}
+		}
+		o.alarms[n] = a
+	}
+}
+
+func (o *Observer) pollServices(ctx context.Context, cluster string, names []string) {
+	cctx, cancel := context.WithTimeout(ctx, max(5*o.Interval, 5*time.Second))
+	got, err := o.Containers.DescribeServices(cctx, cluster, names)
+	cancel()
+	now := o.Clock.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, n := range names {
+		k := [2]string{cluster, n}
+		s := o.services[k]
+		if err != nil {
+			s.err = "DescribeServices failed: " + deploy.MessageOf(err)
+			o.services[k] = s
+			continue
+		}
+		svc, ok := got[n]
+		s.svc, s.present, s.at, s.err = svc, ok, now, ""
+		if ok {
+			s.goodAt = now
+		} else {
+			s.err = "ECS service " + n + " not found"
+		}
+		o.services[k] = s
+	}
+	if err != nil {
+		o.Log.Warn("ECS poll failed", zap.Error(err), zap.String("cluster", cluster))
+	}
+}
+
+func (o *Observer) pollTargets(ctx context.Context, tg string) {
+	cctx, cancel := context.WithTimeout(ctx, max(5*o.Interval, 5*time.Second))
+	defer cancel()
+	o.mu.Lock()
+	needInterval := o.targets[tg].interval == 0
+	o.mu.Unlock()
+	var interval time.Duration
+	if needInterval {
+		if iv, err := o.Router.HealthCheckInterval(cctx, tg); err == nil {
+			interval = iv
+		}
+	}
+	targets, err := o.Router.TargetHealth(cctx, tg)
+	now := o.Clock.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tr := o.targets[tg]
+	if interval > 0 {
+		tr.interval = interval
+	}
+	if err != nil {
+		tr.err = "DescribeTargetHealth failed: " + deploy.MessageOf(err)
+		o.Log.Warn("target health poll failed", zap.Error(err), zap.String("target_group", tg))
+		return
+	}
+	tr.targets, tr.at, tr.err, tr.demand = targets, now, "", false
+}
