@@ -30,6 +30,15 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) (err
 VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,
 		d.ID, d.Service, string(d.State), d.State.Active(), deploy.FormatSortableTime(d.CreatedAt), deploy.FormatSortableTime(d.UpdatedAt), data)
 	if err != nil {
+		if constraintCode(err) != 0 {
+			// A retry of a create that committed (the caller saw an error) finds its own record.
+			if same, rerr := sameRecord(ctx, tx, op, d, 1); rerr != nil || same {
+				if rerr == nil {
+					d.Version = 1
+				}
+				return rerr
+			}
+		}
 		return lockConflict(ctx, tx, op, d, err)
 	}
 	if err = tx.Commit(); err != nil {
@@ -37,6 +46,31 @@ VALUES (?, ?, ?, ?, ?, ?, 1, ?)`,
 	}
 	d.Version = 1
 	return nil
+}
+
+// sameRecord reports whether the stored record d.ID is at version and holds exactly what d would
+// store (deploy.SameStored), and, when d is active, holds its service's lock: d is then a retry of a
+// write that committed. It ends tx when it returns true, or an error.
+func sameRecord(ctx context.Context, tx *sql.Tx, op string, d *deploy.Deployment, version int64) (bool, error) {
+	var (
+		data    string
+		stored  int64
+		service string
+		active  bool
+	)
+	err := tx.QueryRowContext(ctx, `SELECT data, version, service, active FROM deployments WHERE id = ?`, d.ID).
+		Scan(&data, &stored, &service, &active)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, deploy.StoreFailure(op, err, "read deployment "+d.ID)
+	}
+	if stored != version || service != d.Service || active != d.State.Active() || !deploy.SameStored([]byte(data), d) {
+		return false, nil
+	}
+	_ = tx.Rollback() // nothing was written
+	return true, nil
 }
 
 // UpdateDeployment stores d if d.Version is the stored version, then sets d.Version to the new one.
@@ -70,6 +104,14 @@ WHERE id = ? AND version = ?`,
 		return deploy.StoreFailure(op, err, "update")
 	}
 	if n == 0 {
+		// A retry of an update that committed (the caller saw an error) finds its own record one
+		// version on; anything else is a real conflict.
+		if same, rerr := sameRecord(ctx, tx, op, d, next); rerr != nil || same {
+			if rerr == nil {
+				d.Version = next
+			}
+			return rerr
+		}
 		var stored int64
 		switch err = tx.QueryRowContext(ctx, `SELECT version FROM deployments WHERE id = ?`, d.ID).Scan(&stored); {
 		case errors.Is(err, sql.ErrNoRows):
@@ -88,25 +130,37 @@ WHERE id = ? AND version = ?`,
 	return nil
 }
 
-// GetDeployment returns the deployment with id, or KindNotFound.
+// GetDeployment returns the deployment with id, or KindNotFound. A record that cannot be read back is
+// returned quarantined (deploy.ReadStored), not as an error.
 func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deployment, error) {
 	const op = "sqlite.GetDeployment"
-	var (
-		data    string
-		version int64
-	)
-	err := s.r.QueryRowContext(ctx, `SELECT data, version FROM deployments WHERE id = ?`, id).Scan(&data, &version)
+	d, err := scanDeployment(s.r.QueryRowContext(ctx, `SELECT `+deploymentCols+` FROM deployments WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, deploy.DeploymentNotFoundError(op, id)
 	}
 	if err != nil {
 		return nil, deploy.StoreFailure(op, err, "read deployment "+id)
 	}
-	return decode(op, data, version)
+	return d, nil
+}
+
+// ActiveDeployment returns the service's active deployment, or KindNotFound. It reads the unique
+// partial index that is the service's lock.
+func (s *Store) ActiveDeployment(ctx context.Context, service string) (*deploy.Deployment, error) {
+	const op = "sqlite.ActiveDeployment"
+	d, err := scanDeployment(s.r.QueryRowContext(ctx,
+		`SELECT `+deploymentCols+` FROM deployments WHERE service = ? AND active = 1`, service))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, deploy.Errorf(op, deploy.KindNotFound, "service %s has no active deployment", service)
+	}
+	if err != nil {
+		return nil, deploy.StoreFailure(op, err, "read active deployment of service "+service)
+	}
+	return d, nil
 }
 
 // ListDeployments returns deployments newest first (created_at, then id, both descending), at most
-// deploy.ListLimit(f).
+// deploy.ListLimit(f). Records that cannot be read back are listed quarantined.
 func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
 	const op = "sqlite.ListDeployments"
 	limit, err := deploy.ListLimit(op, f)
@@ -123,7 +177,7 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 	if f.ActiveOnly {
 		where = append(where, "active = 1")
 	}
-	q := `SELECT data, version FROM deployments`
+	q := `SELECT ` + deploymentCols + ` FROM deployments`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -136,16 +190,9 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 	defer rows.Close()
 	out := make([]*deploy.Deployment, 0)
 	for rows.Next() {
-		var (
-			data    string
-			version int64
-		)
-		if err := rows.Scan(&data, &version); err != nil {
-			return nil, deploy.StoreFailure(op, err, "list deployments")
-		}
-		d, err := decode(op, data, version)
+		d, err := scanDeployment(rows)
 		if err != nil {
-			return nil, err
+			return nil, deploy.StoreFailure(op, err, "list deployments")
 		}
 		out = append(out, d)
 	}
@@ -153,6 +200,21 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 		return nil, deploy.StoreFailure(op, err, "list deployments")
 	}
 	return out, nil
+}
+
+// deploymentCols are the columns scanDeployment reads.
+const deploymentCols = `id, service, state, version, data`
+
+// scanDeployment reads one row of deploymentCols. Only a failure of the database is an error.
+func scanDeployment(row interface{ Scan(...any) error }) (*deploy.Deployment, error) {
+	var (
+		id, service, state, data string
+		version                  int64
+	)
+	if err := row.Scan(&id, &service, &state, &version, &data); err != nil {
+		return nil, err
+	}
+	return deploy.ReadStored([]byte(data), id, service, deploy.State(state), version), nil
 }
 
 // lockConflict maps a failed INSERT/UPDATE: the partial unique index on active deployments becomes the
@@ -183,13 +245,4 @@ func rollbackOnError(tx *sql.Tx, err *error) {
 func encode(op string, d *deploy.Deployment, version int64) (string, error) {
 	b, err := deploy.EncodeStored(op, d, version)
 	return string(b), err
-}
-
-func decode(op, data string, version int64) (*deploy.Deployment, error) {
-	d, err := deploy.DecodeStored(op, []byte(data))
-	if err != nil {
-		return nil, err
-	}
-	d.Version = version // the column is authoritative
-	return d, nil
 }

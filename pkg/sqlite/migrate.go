@@ -48,6 +48,11 @@ CREATE TABLE events (
 
 CREATE INDEX events_deployment ON events (deployment_id, seq);
 `,
+	// 2: the writer's event id, which makes a retried AppendEvent store nothing new.
+	`
+ALTER TABLE events ADD COLUMN event_id TEXT; -- NULL: the writer gave none
+CREATE UNIQUE INDEX events_event_id ON events (event_id) WHERE event_id IS NOT NULL;
+`,
 }
 
 // SchemaVersion is the schema version this binary creates and understands.

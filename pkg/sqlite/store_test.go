@@ -251,3 +251,40 @@ func BenchmarkAppendEvent(b *testing.B) {
 		}
 	}
 }
+
+// TestMigrationAddsEventIDs opens a database written at schema version 1 (before event ids): its events
+// stay readable, and ids work from then on.
+func TestMigrationAddsEventIDs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = saved[:1]
+	old, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.w.ExecContext(ctx, `INSERT INTO events (deployment_id, service, time, actor, action, state, reason)
+VALUES ('d-1', 'web', ?, 'controller', 'create', 'pending', '')`, deploy.FormatSortableTime(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrations = saved
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("migrate to %d: %v", SchemaVersion(), err)
+	}
+	defer s.Close()
+	e := deploy.Event{ID: "ev-1", DeploymentID: "d-1", Action: "weights.set"}
+	for range 2 {
+		if err := s.AppendEvent(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := s.Events(ctx, "d-1", 0)
+	if err != nil || len(evs) != 2 || evs[0].Action != "create" || evs[0].ID != "" || evs[1].ID != "ev-1" || evs[1].Seq != e.Seq {
+		t.Fatalf("events after migration: %+v, %v", evs, err)
+	}
+}
