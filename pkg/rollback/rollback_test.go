@@ -102,27 +102,3 @@ func (a *alarms) AlarmStates(_ context.Context, names []string) (map[string]depl
 	return out, nil
 }
 
-func TestMonitorPollsAllWatchesInOneCallAndFiresOnlyAffected(t *testing.T) {
-	a := &alarms{state: map[string]string{"shared": "OK", "x": "ALARM", "y": "OK"}}
-	m := NewMonitor(a, time.Hour, nil)
-	var fired []string
-	var mu sync.Mutex
-	m.Watch("d1", []string{"shared", "x"}, func(tr Trigger) { mu.Lock(); fired = append(fired, "d1:"+tr.Reason); mu.Unlock() })
-	m.Watch("d2", []string{"shared", "y"}, func(tr Trigger) { mu.Lock(); fired = append(fired, "d2"); mu.Unlock() })
-	m.Poll(context.Background())
-	if len(a.calls) != 1 || len(a.calls[0]) != 3 {
-		t.Fatalf("want one call with 3 distinct names, got %v", a.calls)
-	}
-	if len(fired) != 1 || fired[0] != "d1:alarm x in ALARM" {
-		t.Fatalf("fired %v", fired)
-	}
-	if st := m.States([]string{"x"}); st["x"].State != "ALARM" {
-		t.Fatalf("states %v", st)
-	}
-	m.Unwatch("d1")
-	m.Unwatch("d2")
-	m.Poll(context.Background())
-	if len(a.calls) != 1 {
-		t.Fatal("no watches must mean no calls")
-	}
-}

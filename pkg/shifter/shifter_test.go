@@ -40,7 +40,9 @@ func (r *router) ReadRoutes(ctx context.Context, rts []deploy.Route) (map[deploy
 	return out, nil
 }
 
-func (r *router) HealthCheckInterval(context.Context, string) (time.Duration, error) { return time.Second, nil }
+func (r *router) HealthCheckInterval(context.Context, string) (time.Duration, error) {
+	return time.Second, nil
+}
 
 func (r *router) SetWeights(_ context.Context, rt deploy.Route, w map[string]int) error {
 	r.mu.Lock()

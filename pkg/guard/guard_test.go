@@ -1,0 +1,209 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/clock"
+	"github.com/switchyard/switchyard/pkg/deploy"
+)
+
+var t0 = time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+
+type fakeAlarms struct {
+	mu     sync.Mutex
+	states map[string]string
+	err    error
+	calls  [][]string
+}
+
+func (f *fakeAlarms) AlarmStates(_ context.Context, names []string) (map[string]deploy.AlarmState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, names)
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := map[string]deploy.AlarmState{}
+	for _, n := range names {
+		if st, ok := f.states[n]; ok {
+			out[n] = deploy.AlarmState{Name: n, State: st}
+		}
+	}
+	return out, nil
+}
+
+type fakeECS struct {
+	deploy.Containers
+	mu    sync.Mutex
+	calls map[string][][]string
+}
+
+func (f *fakeECS) DescribeServices(_ context.Context, cluster string, names []string) (map[string]deploy.ECSService, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[cluster] = append(f.calls[cluster], names)
+	out := map[string]deploy.ECSService{}
+	for _, n := range names {
+		out[n] = deploy.ECSService{Name: n, Status: "ACTIVE"}
+	}
+	return out, nil
+}
+
+type fakeRouter struct {
+	deploy.TrafficRouter
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (f *fakeRouter) TargetHealth(_ context.Context, tg string) ([]deploy.Target, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads[tg]++
+	return []deploy.Target{{ID: "10.0.0.1", Port: 8000, State: "healthy"}}, nil
+}
+
+func (f *fakeRouter) HealthCheckInterval(context.Context, string) (time.Duration, error) {
+	return 10 * time.Second, nil
+}
+
+func newObserver(a *fakeAlarms) (*Observer, *fakeECS, *fakeRouter, *clock.Fake) {
+	clk := clock.NewFake(t0)
+	e := &fakeECS{calls: map[string][][]string{}}
+	r := &fakeRouter{reads: map[string]int{}}
+	return NewObserver(a, e, r, time.Second, clk, nil), e, r, clk
+}
+
+func TestObserverBatchesEveryDeploymentIntoOneRound(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{"shared": "OK", "x": "ALARM", "y": "OK"}}
+	o, e, r, clk := newObserver(a)
+	o.Watch("d1", Watch{Alarms: []string{"shared", "x"}, Cluster: "c1", Service: "s1", TargetGroup: "tg1"})
+	o.Watch("d2", Watch{Alarms: []string{"shared", "y"}, Cluster: "c1", Service: "s2", TargetGroup: "tg2"})
+	o.Watch("d3", Watch{Alarms: []string{"y"}, Cluster: "c2", Service: "s3"})
+	o.Poll(context.Background())
+	if len(a.calls) != 1 || len(a.calls[0]) != 3 {
+		t.Fatalf("want one DescribeAlarms with the 3 distinct names, got %v", a.calls)
+	}
+	if len(e.calls["c1"]) != 1 || len(e.calls["c1"][0]) != 2 || len(e.calls["c2"]) != 1 {
+		t.Fatalf("want one DescribeServices per cluster, got %v", e.calls)
+	}
+	if r.reads["tg1"] != 1 || r.reads["tg2"] != 1 {
+		t.Fatalf("first round reads every target group once, got %v", r.reads)
+	}
+	// Target health follows the target group's own cadence (10 s), not the poll interval.
+	for i := 0; i < 5; i++ {
+		clk.Advance(time.Second)
+		o.Poll(context.Background())
+	}
+	if r.reads["tg1"] != 1 {
+		t.Fatalf("target health read %d times in 5 s with a 10 s health-check interval", r.reads["tg1"])
+	}
+	o.Demand("tg1")
+	o.Poll(context.Background())
+	if r.reads["tg1"] != 2 || r.reads["tg2"] != 1 {
+		t.Fatalf("a demand reads only that target group at once, got %v", r.reads)
+	}
+	clk.Advance(10 * time.Second)
+	o.Poll(context.Background())
+	if r.reads["tg2"] != 2 {
+		t.Fatalf("after the cadence the target group is read again, got %v", r.reads)
+	}
+	rd := o.Readings("d1")
+	if rd.Alarms["x"].State.State != "ALARM" || !rd.ServicePresent || rd.TargetsAt.IsZero() {
+		t.Fatalf("readings %+v", rd)
+	}
+	o.Unwatch("d1")
+	o.Unwatch("d2")
+	o.Unwatch("d3")
+	n := len(a.calls)
+	o.Poll(context.Background())
+	if len(a.calls) != n {
+		t.Fatal("no watches must mean no calls")
+	}
+}
+
+func spec(names ...string) Spec {
+	return Spec{Alarms: names, InsufficientData: deploy.InsufficientStale, StaleAfter: 30 * time.Second, Health: true}
+}
+
+func TestEvaluateFailedPollsGoStaleNeverHealthy(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{"a": "OK"}}
+	o, _, _, clk := newObserver(a)
+	o.Watch("d", Watch{Alarms: []string{"a"}, Cluster: "c", Service: "s", TargetGroup: "tg"})
+	o.Poll(context.Background())
+	bakeStart := clk.Now()
+	clk.Advance(time.Second)
+	if v := Evaluate(spec("a"), o.Readings("d"), bakeStart, t0, clk.Now()); v.Fresh {
+		t.Fatal("readings older than the bake's start must not count as fresh")
+	}
+	a.err = errors.New("AccessDenied: not authorized to perform cloudwatch:DescribeAlarms")
+	a.states["a"] = "ALARM" // unseen: every poll fails
+	for i := 0; i < 31; i++ {
+		clk.Advance(time.Second)
+		o.Demand("tg")
+		o.Poll(context.Background())
+	}
+	v := Evaluate(spec("a"), o.Readings("d"), bakeStart, t0, clk.Now())
+	if v.Fresh || v.Trigger != nil {
+		t.Fatalf("failed polls: fresh=%v trigger=%v", v.Fresh, v.Trigger)
+	}
+	if len(v.Stale) != 1 || !strings.Contains(v.Stale[0], "alarm a") || !strings.Contains(v.Stale[0], "AccessDenied") {
+		t.Fatalf("stale must name the alarm and the error, got %v", v.Stale)
+	}
+}
+
+func TestEvaluateMissingAlarmAndInsufficientData(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{"a": "OK", "gone": "OK", "sparse": "INSUFFICIENT_DATA"}}
+	o, _, _, clk := newObserver(a)
+	o.Watch("d", Watch{Alarms: []string{"a", "gone", "sparse"}})
+	since := clk.Now()
+	clk.Advance(time.Second)
+	o.Poll(context.Background())
+	s := Spec{Alarms: []string{"a", "gone", "sparse"}, InsufficientData: deploy.InsufficientOK, StaleAfter: 30 * time.Second}
+	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); !v.Fresh {
+		t.Fatalf("all OK (sparse read as ok): %+v", v)
+	}
+	s.InsufficientData = deploy.InsufficientStale
+	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); v.Fresh || len(v.Waiting) != 1 {
+		t.Fatalf("insufficient_data: stale must block: %+v", v)
+	}
+	s.InsufficientData = deploy.InsufficientAlarm
+	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); v.Trigger == nil {
+		t.Fatalf("insufficient_data: alarm must trigger: %+v", v)
+	}
+	s.InsufficientData = deploy.InsufficientOK
+	delete(a.states, "gone") // deleted mid-flight
+	clk.Advance(time.Second)
+	o.Poll(context.Background())
+	v := Evaluate(s, o.Readings("d"), since, since, clk.Now())
+	if v.Fresh || v.Trigger != nil {
+		t.Fatalf("a vanished alarm is neither healthy nor firing: %+v", v)
+	}
+	clk.Advance(31 * time.Second)
+	o.Poll(context.Background())
+	v = Evaluate(s, o.Readings("d"), since, since, clk.Now())
+	if len(v.Stale) != 1 || !strings.Contains(v.Stale[0], "gone") {
+		t.Fatalf("a vanished alarm goes stale: %+v", v)
+	}
+}
+
+func TestEvaluateAcknowledgedAlarm(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{"a": "ALARM"}}
+	o, _, _, clk := newObserver(a)
+	o.Watch("d", Watch{Alarms: []string{"a"}})
+	since := clk.Now()
+	clk.Advance(time.Second)
+	o.Poll(context.Background())
+	s := Spec{Alarms: []string{"a"}, StaleAfter: 30 * time.Second}
+	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); v.Trigger == nil {
+		t.Fatal("ALARM must trigger")
+	}
+	s.Acknowledged = map[string]bool{"a": true}
+	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); v.Trigger != nil || !v.Fresh {
+		t.Fatalf("an acknowledged alarm neither triggers nor blocks: %+v", v)
+	}
+}
