@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -30,9 +31,11 @@ type Config struct {
 	Auth     Auth   `yaml:"auth"`
 	// DriftGuard runs a refresh-only plan of the Terraform stack before every deployment and refuses to
 	// start one when resources changed outside the fields the controller owns.
-	DriftGuard DriftGuard          `yaml:"drift_guard"`
-	Defaults   Defaults            `yaml:"defaults"`
-	Services   map[string]*Service `yaml:"services"`
+	DriftGuard DriftGuard `yaml:"drift_guard"`
+	// Guards are the default guard settings of every service (see Guards).
+	Guards   Guards              `yaml:"guards"`
+	Defaults Defaults            `yaml:"defaults"`
+	Services map[string]*Service `yaml:"services"`
 }
 
 // Log configures the one zap logger.
@@ -121,6 +124,8 @@ type Service struct {
 	StepTimeout         deploy.Duration  `yaml:"step_timeout"`
 	UnhealthyAfter      deploy.Duration  `yaml:"unhealthy_after"`
 	UnhealthyMax        *int             `yaml:"unhealthy_max"`
+	// Guards override the top-level guards block for this service.
+	Guards `yaml:",inline"`
 }
 
 // Built-in defaults, applied by Load before validation.
@@ -150,6 +155,16 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes YAML (unknown keys are errors, so typos surface at start-up), applies defaults and validates.
 func Parse(b []byte) (*Config, error) {
+	// Durations first, on the node tree: their errors then name the key and the line.
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, err
+	}
+	var errs []string
+	checkDurations(&root, reflect.TypeFor[Config](), "", &errs)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -200,12 +215,10 @@ func (c *Config) applyDefaults() {
 	if c.Defaults.UnhealthyAfter == 0 {
 		c.Defaults.UnhealthyAfter = deploy.Duration(DefaultUnhealthy)
 	}
+	c.applyGuardDefaults()
 }
 
-var (
-	tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
-	arnRE       = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$`)
-)
+var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 
 // Validate reports every problem at once, each naming the offending key.
 func (c *Config) Validate() error {
@@ -246,10 +259,11 @@ func (c *Config) Validate() error {
 	if c.DriftGuard.Enabled && c.DriftGuard.Dir == "" {
 		add("drift_guard.dir: required when drift_guard.enabled is true")
 	}
+	if !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`).MatchString(c.AWS.Region) {
+		add("aws.region: %q is not a Region name such as us-east-1", c.AWS.Region)
+	}
 	for k, v := range c.AWS.Endpoints {
-		switch k {
-		case "ecs", "elbv2", "cloudwatch", "ecr", "dynamodb", "autoscaling":
-		default:
+		if !isFamily(k) {
 			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling)", k)
 		}
 		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
@@ -272,10 +286,15 @@ func (c *Config) Validate() error {
 			add("auth.tokens[%d] (%s): set exactly one of value or value_env", i, t.Name)
 		}
 	}
+	c.checkRateLimits(add)
+	c.checkGuards("guards", c.Guards, add)
 	if c.Defaults.Strategy != nil {
 		if _, err := c.Defaults.Strategy.Plan(); err != nil {
-			add("defaults.strategy: %s", deploy.MessageOf(err))
+			add("defaults.strategy.%s", deploy.MessageOf(err))
 		}
+	}
+	if len(c.Services) == 0 {
+		add("services: at least one service is required")
 	}
 	names := make([]string, 0, len(c.Services))
 	for n := range c.Services {
@@ -306,16 +325,7 @@ func (c *Config) Validate() error {
 		if s.BlueTargetGroupARN != "" && s.BlueTargetGroupARN == s.GreenTargetGroupARN {
 			add("%s: blue_target_group_arn and green_target_group_arn must differ", p)
 		}
-		for k, v := range map[string]string{"blue_target_group_arn": s.BlueTargetGroupARN, "green_target_group_arn": s.GreenTargetGroupARN, "listener_arn": s.ListenerARN, "test_listener_arn": s.TestListenerARN} {
-			if v != "" && !arnRE.MatchString(v) {
-				add("%s.%s: %q is not an ARN", p, k, v)
-			}
-		}
-		for i, r := range s.RuleARNs {
-			if !arnRE.MatchString(r) {
-				add("%s.rule_arns[%d]: %q is not an ARN", p, i, r)
-			}
-		}
+		c.checkResources(p, s, add)
 		if s.ListenerARN == "" && len(s.RuleARNs) == 0 {
 			add("%s: set listener_arn and/or rule_arns (where the weights live)", p)
 		}
@@ -324,35 +334,15 @@ func (c *Config) Validate() error {
 		}
 		if s.Strategy != nil {
 			if _, err := s.Strategy.Plan(); err != nil {
-				add("%s.strategy: %s", p, deploy.MessageOf(err))
+				add("%s.strategy.%s", p, deploy.MessageOf(err))
 			}
 		}
+		c.checkGuards(p, s.Guards.resolve(c.Guards), add)
 		if s.UnhealthyMax != nil && *s.UnhealthyMax < 0 {
 			add("%s.unhealthy_max: must be >= 0", p)
 		}
 	}
-	// A test listener is forwarded to one colour at a time: if it were a production listener, that would
-	// bypass every weight step.
-	prod := map[string]string{}
-	for _, n := range names {
-		if s := c.Services[n]; s != nil {
-			if s.ListenerARN != "" {
-				prod[s.ListenerARN] = n
-			}
-			for _, r := range s.RuleARNs {
-				if l := ListenerOfRule(r); l != "" {
-					prod[l] = n
-				}
-			}
-		}
-	}
-	for _, n := range names {
-		if s := c.Services[n]; s != nil && s.TestListenerARN != "" {
-			if owner, ok := prod[s.TestListenerARN]; ok {
-				add("services.%s.test_listener_arn: %q is a production listener of service %s", n, s.TestListenerARN, owner)
-			}
-		}
-	}
+	c.checkShared(names, add)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))
 	}
@@ -390,6 +380,10 @@ func (c *Config) DomainServices() map[string]deploy.Service {
 			StepTimeout:     pick(s.StepTimeout, c.Defaults.StepTimeout),
 			UnhealthyAfter:  pick(s.UnhealthyAfter, c.Defaults.UnhealthyAfter),
 		}
+		g := s.Guards.resolve(c.Guards)
+		d.GuardStaleAfter = g.StaleAfter
+		d.GuardStalePolicy = deploy.StalePolicy(g.StalePolicy)
+		d.InsufficientData = deploy.InsufficientData(g.InsufficientData)
 		if s.ListenerARN != "" {
 			d.Routes = append(d.Routes, deploy.Route{ListenerARN: s.ListenerARN})
 		}

@@ -39,13 +39,18 @@ func TestExampleConfigLoads(t *testing.T) {
 }
 
 func TestDefaultsOnMinimalConfig(t *testing.T) {
-	c, err := Parse([]byte("services: {}\n"))
+	c, err := Parse([]byte(minimalService))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Listen != DefaultListen || c.Store.Driver != "sqlite" || c.Store.Path != DefaultStorePath || c.AWS.Region != "us-east-1" ||
 		c.Defaults.Strategy.Type != deploy.StrategyCanary || c.Log.Format != "json" {
 		t.Fatalf("%+v", c)
+	}
+	web := c.DomainServices()["web"]
+	if web.GuardStaleAfter.D() != deploy.DefaultGuardStaleAfter || web.GuardStalePolicy != deploy.StaleRollback ||
+		web.InsufficientData != deploy.InsufficientStale {
+		t.Fatalf("guard defaults not applied: %+v", web)
 	}
 }
 
@@ -88,7 +93,7 @@ services:
 		"services.api: blue_service and green_service must differ",
 		`services.api.blue_target_group_arn: "not-an-arn" is not an ARN`,
 		"services.api: set listener_arn and/or rule_arns",
-		"services.api.strategy: step 2: percent must increase",
+		"services.api.strategy.steps[1].percent: percent must increase",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
