@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/switchyard/switchyard/pkg/clock"
@@ -264,9 +265,17 @@ func (c *Controller) event(ctx context.Context, d *deploy.Deployment, actor, act
 	if actor == "" {
 		actor = deploy.ActorController
 	}
-	e := &deploy.Event{DeploymentID: d.ID, Service: d.Service, Time: c.clock.Now().UTC(), Actor: actor,
+	// The id makes a retry of an append whose outcome was unknown store nothing twice.
+	e := &deploy.Event{ID: uuid.NewString(), DeploymentID: d.ID, Service: d.Service, Time: c.clock.Now().UTC(), Actor: actor,
 		Action: action, State: d.State, Reason: reason, Detail: detail}
-	if err := c.store.AppendEvent(context.WithoutCancel(ctx), e); err != nil {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = c.store.AppendEvent(context.WithoutCancel(ctx), e); deploy.KindOf(err) != deploy.KindUnavailable {
+			break
+		}
+		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)
+	}
+	if err != nil {
 		c.log.Error("audit event not recorded", zap.Error(err), zap.String("deployment_id", d.ID), zap.String("action", action))
 	}
 }

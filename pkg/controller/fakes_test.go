@@ -344,6 +344,7 @@ type fakeAlarms struct {
 	states map[string]deploy.AlarmState
 	calls  int
 	names  [][]string
+	err    error // returned by every AlarmStates call when set
 }
 
 func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) (map[string]deploy.AlarmState, error) {
@@ -351,6 +352,9 @@ func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) (map[string]
 	defer a.mu.Unlock()
 	a.calls++
 	a.names = append(a.names, append([]string(nil), names...))
+	if a.err != nil {
+		return nil, a.err
+	}
 	out := map[string]deploy.AlarmState{}
 	for _, n := range names {
 		if st, ok := a.states[n]; ok {
@@ -358,6 +362,12 @@ func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) (map[string]
 		}
 	}
 	return out, nil
+}
+
+func (a *fakeAlarms) fail(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.err = err
 }
 
 func (a *fakeAlarms) set(name, state string) {

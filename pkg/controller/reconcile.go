@@ -101,7 +101,8 @@ func (r *runner) await(ctx context.Context, dec decision) error {
 			return errInterrupted
 		}
 		if r.d.State != state {
-			r.phaseSince = r.now()
+			// A resume gives the guards a new stale_after window: the operator has looked.
+			r.phaseSince, r.watchedFrom = r.now(), r.now()
 		}
 	}
 	return nil
