@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,18 +15,23 @@ func (a *app) deployCommand() *cobra.Command {
 		sf     strategyFlags
 		reason string
 		wait   bool
+		force  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy SERVICE TAG",
 		Short: "Start a deployment of an image tag to a service",
 		Example: `  switchyard deploy web v1.4.2 --wait
   switchyard deploy web v1.4.2 --strategy canary --canary-percent 5 --bake 2m
-  switchyard deploy web v1.4.2 --steps "1:1m,10:2m,50:2m,100" --reason "JIRA-123"`,
+  switchyard deploy web v1.4.2 --steps "1:1m,10:2m,50:2m,100" --reason "JIRA-123"
+  switchyard deploy web v1.4.2 --force --reason "the firing alarm is the bug this release fixes"`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := sf.build(cmd.Flags())
 			if err != nil {
 				return err
+			}
+			if force && strings.TrimSpace(reason) == "" {
+				return fmt.Errorf("--force needs --reason (it is recorded in the audit log)")
 			}
 			if err := deploy.ValidateTag(args[1]); err != nil {
 				return fmt.Errorf("%s", deploy.MessageOf(err))
@@ -34,7 +40,7 @@ func (a *app) deployCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := c.CreateDeployment(cmd.Context(), args[0], args[1], client.DeployOptions{Strategy: st, Reason: reason})
+			d, err := c.CreateDeployment(cmd.Context(), args[0], args[1], client.DeployOptions{Strategy: st, Reason: reason, Force: force})
 			if err != nil {
 				return explain(err)
 			}
@@ -54,6 +60,7 @@ func (a *app) deployCommand() *cobra.Command {
 	}
 	sf.register(cmd.Flags())
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit log)")
+	cmd.Flags().BoolVar(&force, "force", false, "deploy although a guarding alarm is already in ALARM (needs --reason; audited)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "watch progress until the deployment ends; exit 0 succeeded, 2 rolled back, 1 failed")
 	return cmd
 }
@@ -66,6 +73,8 @@ func explain(err error) error {
 			return fmt.Errorf("%w\n(watch it with 'switchyard watch %s' or stop it with 'switchyard abort %s')", err, ae.ActiveID, ae.ActiveID)
 		case ae.Status == 401:
 			return fmt.Errorf("%w\n(set the token with --token or %s)", err, EnvToken)
+		case ae.Kind() == deploy.KindGuardFiring:
+			return fmt.Errorf("%w\n(a guard already says no; to deploy anyway repeat with --force --reason \"...\")", err)
 		}
 	}
 	return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
@@ -116,17 +115,11 @@ func (a *app) serve(ctx context.Context, path string, metricsEndpoint bool, hup 
 		_ = ln.Close()
 		return fmt.Errorf("serve: start controller: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
-	}
+	hs := api.NewHTTPServer(srv)
+	hs.ErrorLog = zap.NewStdLog(log.Named("http"))
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	// net/http's own refusals (oversized headers, malformed requests) answer in the API's JSON shape too.
+	go func() { served <- hs.Serve(api.JSONErrorListener(ln)) }()
 	log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Int("services", len(cfg.Services)),
 		zap.Int("tokens", len(tokens)), zap.Bool("metrics_endpoint", metricsEndpoint))
 	if a.onListen != nil {

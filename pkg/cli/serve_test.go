@@ -61,12 +61,25 @@ services:
     green_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/2
 `
 
-func writeConfig(t *testing.T, path, token string, withService bool) {
+// apiServiceYAML is a second service, added by writeConfig(..., true).
+const apiServiceYAML = `  api:
+    cluster: main
+    blue_service: api-blue
+    green_service: api-green
+    container: app
+    image_repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/api
+    listener_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/3
+    blue_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-blue/3
+    green_target_group_arn: arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/api-green/4
+`
+
+// writeConfig writes a config with service web, and api too when withAPI.
+func writeConfig(t *testing.T, path, token string, withAPI bool) {
 	t.Helper()
 	y := "listen: 127.0.0.1:0\nstore:\n  path: " + filepath.Join(filepath.Dir(path), "db.sqlite") +
-		"\nauth:\n  tokens:\n    - name: ops\n      value: " + token + "\n"
-	if withService {
-		y += serviceYAML
+		"\nauth:\n  tokens:\n    - name: ops\n      value: " + token + "\n" + serviceYAML
+	if withAPI {
+		y += apiServiceYAML
 	}
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
@@ -123,7 +136,7 @@ func TestServeReloadAndShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Reload over HTTP: token B replaces A and the service appears in the controller.
+	// Reload over HTTP: token B replaces A and service api appears in the controller.
 	writeConfig(t, path, tokB, true)
 	if err := cA.Reload(bg, ""); err != nil {
 		t.Fatalf("reload: %v", err)
@@ -132,7 +145,7 @@ func TestServeReloadAndShutdown(t *testing.T) {
 		t.Fatalf("old token after reload: %v", err)
 	}
 	ss, err := cB.Services(bg)
-	if err != nil || len(ss) != 1 || ss[0].Name != "web" {
+	if err != nil || len(ss) != 2 || ss[0].Name != "api" || ss[1].Name != "web" {
 		t.Fatalf("services after reload: %v %v", ss, err)
 	}
 

@@ -23,7 +23,7 @@ import (
 // APIError is a non-2xx response.
 type APIError struct {
 	Status   int
-	Code     string // a deploy.Kind, or "method_not_allowed"
+	Code     string // a deploy.Kind, or one of api's transport kinds (too_large, ...)
 	Message  string
 	ActiveID string // the active deployment, on conflicts
 }
@@ -169,6 +169,9 @@ func IsKind(err error, k deploy.Kind) bool {
 type DeployOptions struct {
 	Strategy *deploy.Strategy
 	Reason   string
+	// Force deploys although a guarding alarm is in ALARM (the daemon otherwise answers 412
+	// guard_firing); it needs a Reason.
+	Force bool
 }
 
 // CreateDeployment starts a deployment of tag to service.
@@ -178,7 +181,7 @@ func (c *Client) CreateDeployment(ctx context.Context, service, tag string, o De
 		return nil, err
 	}
 	var d deploy.Deployment
-	body := api.CreateDeploymentBody{ImageTag: tag, Strategy: o.Strategy, Reason: o.Reason}
+	body := api.CreateDeploymentBody{ImageTag: tag, Strategy: o.Strategy, Reason: o.Reason, Force: o.Force}
 	if err := c.do(ctx, http.MethodPost, "/v1/services/"+svc+"/deployments", nil, body, &d); err != nil {
 		return nil, err
 	}
