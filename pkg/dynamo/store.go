@@ -8,6 +8,7 @@
 //	pk=DEPLOYMENT#<id>  sk=EVENT#<seq:020d>  one audit event
 //	pk=SERVICE#<name>   sk=ACTIVE            the service's deployment lock: deployment_id of the holder
 //	pk=COUNTER          sk=EVENTS            the event sequence (atomic ADD)
+//	pk=EVENTID#<id>     sk=EVENTID           an event id taken by the event seq of deployment_id
 //
 // The lock item is written in the same TransactWriteItems as the deployment, so "at most one active
 // deployment per service" holds across daemons; updates are conditional on the stored version.
@@ -53,6 +54,7 @@ const (
 	skLock       = "ACTIVE"
 	pkAll        = "DEPLOYMENTS"
 	eventPrefix  = "EVENT#"
+	skEventID    = "EVENTID"
 )
 
 // Store implements deploy.Store on a DynamoDB table.
@@ -141,6 +143,15 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) erro
 	}
 	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := cancelled(err); failed != nil {
+		if failed[0] {
+			// A retry of a create that committed (the caller saw an error) finds its own record.
+			if same, rerr := s.sameRecord(ctx, op, d, 1); rerr != nil || same {
+				if rerr == nil {
+					d.Version = 1
+				}
+				return rerr
+			}
+		}
 		switch {
 		case failed[0]:
 			return deploy.DeploymentExistsError(op, d.ID)
@@ -153,6 +164,34 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) erro
 	}
 	d.Version = 1
 	return nil
+}
+
+// sameRecord reports whether the stored record d.ID is at version and holds exactly what d would
+// store (deploy.SameStored), and, when d is active, its service's lock names d: d is then a retry of a
+// write that committed. Both reads are strongly consistent.
+func (s *Store) sameRecord(ctx context.Context, op string, d *deploy.Deployment, version int64) (bool, error) {
+	out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key("DEPLOYMENT#"+d.ID, skDeployment), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, awsErr(op, err, "read deployment "+d.ID)
+	}
+	if out.Item == nil {
+		return false, nil
+	}
+	stored, err := numAttr(out.Item, "version")
+	if err != nil || stored != version || strAttr(out.Item, "service") != d.Service ||
+		!deploy.SameStored([]byte(strAttr(out.Item, "data")), d) {
+		return false, nil
+	}
+	if !d.State.Active() {
+		return true, nil
+	}
+	holder, err := s.lockHolder(ctx, d.Service)
+	if err != nil {
+		return false, awsErr(op, err, "read lock of service "+d.Service)
+	}
+	return holder == d.ID, nil
 }
 
 // UpdateDeployment stores d if d.Version is the stored version. An active d keeps (or takes) its
@@ -199,6 +238,14 @@ func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) erro
 	if failed := cancelled(err); failed != nil {
 		switch {
 		case failed[0]:
+			// A retry of an update that committed (the caller saw an error) finds its own record one
+			// version on; anything else is a real conflict.
+			if same, rerr := s.sameRecord(ctx, op, d, next); rerr != nil || same {
+				if rerr == nil {
+					d.Version = next
+				}
+				return rerr
+			}
 			stored, gerr := s.GetDeployment(ctx, d.ID)
 			if gerr != nil {
 				return deploy.Wrap(op, "", gerr, "update deployment "+d.ID)
@@ -215,7 +262,8 @@ func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) erro
 	return nil
 }
 
-// GetDeployment reads a deployment with a strongly consistent read.
+// GetDeployment reads a deployment with a strongly consistent read. A record that cannot be read back
+// is returned quarantined (deploy.ReadStored), not as an error.
 func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deployment, error) {
 	const op = "dynamo.GetDeployment"
 	out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{
@@ -227,12 +275,35 @@ func (s *Store) GetDeployment(ctx context.Context, id string) (*deploy.Deploymen
 	if out.Item == nil {
 		return nil, deploy.DeploymentNotFoundError(op, id)
 	}
-	return decodeDeployment(op, out.Item)
+	return decodeDeployment(out.Item), nil
+}
+
+// ActiveDeployment reads the service's lock item and then the deployment it names, both with strongly
+// consistent point reads (no index, no scan of the service's history). A lock naming a record that
+// does not exist is returned as a quarantined stub: the service stays locked and visible.
+func (s *Store) ActiveDeployment(ctx context.Context, service string) (*deploy.Deployment, error) {
+	const op = "dynamo.ActiveDeployment"
+	holder, err := s.lockHolder(ctx, service)
+	if err != nil {
+		return nil, awsErr(op, err, "read lock of service "+service)
+	}
+	if holder == "" {
+		return nil, deploy.Errorf(op, deploy.KindNotFound, "service %s has no active deployment", service)
+	}
+	d, err := s.GetDeployment(ctx, holder)
+	if deploy.KindOf(err) == deploy.KindNotFound {
+		return deploy.Quarantined(holder, service, "", 0, "the lock of service "+service+" names deployment "+holder+", which has no record"), nil
+	}
+	if err != nil {
+		return nil, deploy.Wrap(op, "", err, "read active deployment of service "+service)
+	}
+	return d, nil
 }
 
 // ListDeployments returns deployments newest first (created_at, then id, descending). It reads a global
 // secondary index, which DynamoDB keeps eventually consistent: a deployment created a moment ago may
-// be missing.
+// be missing (ActiveDeployment is the consistent read). Records that cannot be read back are listed
+// quarantined.
 func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*deploy.Deployment, error) {
 	const op = "dynamo.ListDeployments"
 	limit, err := deploy.ListLimit(op, f)
@@ -264,11 +335,7 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 			return nil, awsErr(op, err, "list deployments")
 		}
 		for _, it := range page.Items {
-			d, err := decodeDeployment(op, it)
-			if err != nil {
-				return nil, err
-			}
-			if out = append(out, d); len(out) == limit {
+			if out = append(out, decodeDeployment(it)); len(out) == limit {
 				break
 			}
 		}
@@ -281,7 +348,10 @@ func (s *Store) ListDeployments(ctx context.Context, f deploy.ListFilter) ([]*de
 }
 
 // AppendEvent takes the next sequence number from the store-wide counter and stores e under it. A
-// failed write leaves a gap in the sequence, never a duplicate.
+// failed write leaves a gap in the sequence, never a duplicate. An e.ID is claimed by an id item in
+// the same transaction as the event: an id that is already stored (a retry of an append that
+// committed) stores nothing and sets e.Seq to the stored event's, and the id on another deployment's
+// event is KindConflict.
 func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	const op = "dynamo.AppendEvent"
 	if err := deploy.ValidateEvent(op, e); err != nil {
@@ -301,6 +371,50 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	if err != nil {
 		return deploy.Wrap(op, deploy.KindInternal, err, "read event sequence number")
 	}
+	item := eventItem(e, seq)
+	if e.ID == "" {
+		_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		})
+	} else {
+		claim := key("EVENTID#"+e.ID, skEventID)
+		claim["seq"], claim["deployment_id"] = num(seq), str(e.DeploymentID)
+		_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		}})
+		if failed := cancelled(err); len(failed) > 1 && failed[1] {
+			return s.storedEvent(ctx, op, e)
+		}
+	}
+	if err != nil {
+		return awsErr(op, err, "append event to deployment "+e.DeploymentID)
+	}
+	e.Seq = seq
+	return nil
+}
+
+// storedEvent sets e.Seq from the id item of e.ID (a strongly consistent read; id items are never
+// deleted).
+func (s *Store) storedEvent(ctx context.Context, op string, e *deploy.Event) error {
+	out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key("EVENTID#"+e.ID, skEventID), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return awsErr(op, err, "read event "+e.ID)
+	}
+	seq, err := numAttr(out.Item, "seq")
+	if err != nil {
+		return deploy.Wrap(op, deploy.KindInternal, err, "read event "+e.ID)
+	}
+	if err := deploy.SameEvent(op, e, strAttr(out.Item, "deployment_id")); err != nil {
+		return err
+	}
+	e.Seq = seq
+	return nil
+}
+
+func eventItem(e *deploy.Event, seq int64) map[string]types.AttributeValue {
 	item := key("DEPLOYMENT#"+e.DeploymentID, eventSK(seq))
 	item["seq"] = num(seq)
 	item["deployment_id"] = str(e.DeploymentID)
@@ -310,6 +424,9 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	item["action"] = str(e.Action)
 	item["state"] = str(string(e.State))
 	item["reason"] = str(e.Reason)
+	if e.ID != "" {
+		item["event_id"] = str(e.ID)
+	}
 	if len(e.Detail) > 0 {
 		m := make(map[string]types.AttributeValue, len(e.Detail))
 		for k, v := range e.Detail {
@@ -317,13 +434,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 		}
 		item["detail"] = &types.AttributeValueMemberM{Value: m}
 	}
-	if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}); err != nil {
-		return awsErr(op, err, "append event to deployment "+e.DeploymentID)
-	}
-	e.Seq = seq
-	return nil
+	return item
 }
 
 // Events returns a deployment's events after afterSeq, oldest first, with strongly consistent reads.
@@ -467,17 +578,15 @@ func deploymentItem(op string, d *deploy.Deployment, version int64) (map[string]
 	return it, nil
 }
 
-func decodeDeployment(op string, item map[string]types.AttributeValue) (*deploy.Deployment, error) {
-	d, err := deploy.DecodeStored(op, []byte(strAttr(item, "data")))
-	if err != nil {
-		return nil, err
-	}
+// decodeDeployment reads a deployment item with deploy.ReadStored: the id, service, state and version
+// attributes stand for the record when its data cannot be read back.
+func decodeDeployment(item map[string]types.AttributeValue) *deploy.Deployment {
+	id, service, state := strAttr(item, "id"), strAttr(item, "service"), deploy.State(strAttr(item, "state"))
 	v, err := numAttr(item, "version")
 	if err != nil {
-		return nil, deploy.Wrap(op, deploy.KindInternal, err, "decode stored deployment "+d.ID)
+		return deploy.Quarantined(id, service, state, 0, "stored record cannot be decoded: "+err.Error())
 	}
-	d.Version = v // the attribute is authoritative
-	return d, nil
+	return deploy.ReadStored([]byte(strAttr(item, "data")), id, service, state, v)
 }
 
 func decodeEvent(item map[string]types.AttributeValue) (deploy.Event, error) {
@@ -492,7 +601,7 @@ func decodeEvent(item map[string]types.AttributeValue) (deploy.Event, error) {
 	e := deploy.Event{
 		Seq: seq, DeploymentID: strAttr(item, "deployment_id"), Service: strAttr(item, "service"), Time: t,
 		Actor: strAttr(item, "actor"), Action: strAttr(item, "action"), State: deploy.State(strAttr(item, "state")),
-		Reason: strAttr(item, "reason"),
+		Reason: strAttr(item, "reason"), ID: strAttr(item, "event_id"),
 	}
 	if m, ok := item["detail"].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
 		e.Detail = make(map[string]string, len(m.Value))
