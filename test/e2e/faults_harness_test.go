@@ -101,7 +101,12 @@ func newProxiedEnv(t testing.TB, name string, poll time.Duration, strategyYAML s
 
 func TestDeploymentThroughFaultProxies(t *testing.T) {
 	e, px := newProxiedEnv(t, "proxied", poll, "")
-	d := e.deploy("v2", &deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(time.Second)})
+	d := e.deploy("v2", &deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(2 * time.Second)})
+	e.waitFor(d.ID, "canary verified", 20*time.Second, func(d *deploy.Deployment) bool {
+		return d.State == deploy.StateShifting && d.StepStartedAt != nil
+	})
+	// Two throttles during the bake reach the daemon (its SDK retries absorb them: 3 attempts by default).
+	px.ECS.FailN(faultproxy.Op("DescribeServices"), faultproxy.Throttling, 2)
 	e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
 	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
 	c := px.Counts()
@@ -110,6 +115,9 @@ func TestDeploymentThroughFaultProxies(t *testing.T) {
 		if c.Calls(op) == 0 {
 			t.Errorf("the proxies saw no %s; counts:\n%s", op, table(c, 0))
 		}
+	}
+	if got := c["ecs:DescribeServices"].Injected; got != 2 {
+		t.Errorf("%d injected DescribeServices throttles seen, want 2", got)
 	}
 	for k := range c {
 		if strings.HasPrefix(k, "unknown:") {
