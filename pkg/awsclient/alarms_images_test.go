@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,12 +19,15 @@ import (
 
 // fakeCW answers DescribeAlarms for the names asked, pageSize alarms per page.
 type fakeCW struct {
+	mu       sync.Mutex
 	states   map[string]string
 	pageSize int
 	calls    []*cloudwatch.DescribeAlarmsInput
 }
 
 func (f *fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls = append(f.calls, in)
 	if len(in.AlarmNames) > 100 {
 		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "too many alarm names"}

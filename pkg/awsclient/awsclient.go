@@ -24,6 +24,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/metrics"
+	"github.com/switchyard/switchyard/pkg/ratelimit"
 )
 
 // Service labels: the keys of config.AWS.Endpoints and the "service" label of the AWS metrics.
@@ -51,6 +52,10 @@ type Clients struct {
 	ECR         *ecr.Client
 	DynamoDB    *dynamodb.Client
 	AutoScaling *applicationautoscaling.Client
+
+	// Limiter holds the daemon's call budgets, one per API family; every call of the clients above waits
+	// for it (nil: no limit).
+	Limiter *ratelimit.Limiter
 }
 
 var (
@@ -64,7 +69,9 @@ var (
 // New builds the SDK clients from the daemon configuration. With StaticCredentials the keys come only
 // from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN and nothing else is consulted (no
 // shared files, no instance metadata); otherwise the SDK's default chain runs (in production: the ECS
-// task role). EndpointURL overrides every service's endpoint, Endpoints[svc] one service's.
+// task role). EndpointURL overrides every service's endpoint, Endpoints[svc] one service's. Every call
+// waits for its family's budget (config RateLimits over ratelimit.Defaults, on the wall clock), calls
+// whose ctx is deploy.Urgent first.
 func New(ctx context.Context, cfg config.AWS, m *metrics.Metrics) (*Clients, error) {
 	region := cfg.Region
 	if region == "" {
@@ -103,15 +110,35 @@ func New(ctx context.Context, cfg config.AWS, m *metrics.Metrics) (*Clients, err
 			return nil, fmt.Errorf("awsclient: aws.endpoints.%s: empty URL", svc)
 		}
 	}
-	return build(ac, cfg.Endpoints, m), nil
+	lim, err := ratelimit.New(ratelimit.RealClock{}, limitsFromConfig(cfg.RateLimits))
+	if err != nil {
+		return nil, fmt.Errorf("awsclient: aws.rate_limits: %w", err)
+	}
+	return build(ac, cfg.Endpoints, m, lim), nil
 }
 
-// FromAWSConfig builds the clients from a ready SDK configuration (tests: emulator.Config).
-func FromAWSConfig(ac aws.Config, m *metrics.Metrics) *Clients {
-	return build(ac, nil, m)
+// Option adjusts FromAWSConfig.
+type Option func(*options)
+
+type options struct{ limiter *ratelimit.Limiter }
+
+// WithLimiter makes every call wait for l's budgets.
+func WithLimiter(l *ratelimit.Limiter) Option { return func(o *options) { o.limiter = l } }
+
+// FromAWSConfig builds the clients from a ready SDK configuration (tests: emulator.Config); without
+// WithLimiter the calls are not rate limited.
+func FromAWSConfig(ac aws.Config, m *metrics.Metrics, opts ...Option) *Clients {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return build(ac, nil, m, o.limiter)
 }
 
-func build(ac aws.Config, endpoints map[string]string, m *metrics.Metrics) *Clients {
+func build(ac aws.Config, endpoints map[string]string, m *metrics.Metrics, lim *ratelimit.Limiter) *Clients {
+	if ac.Retryer == nil {
+		ac.Retryer = retryer(ac.RetryMaxAttempts)
+	}
 	// endpoint returns the per-service override, if any; the SDK falls back to ac.BaseEndpoint.
 	endpoint := func(svc string) *string {
 		if u := endpoints[svc]; u != "" {
@@ -124,39 +151,40 @@ func build(ac aws.Config, endpoints map[string]string, m *metrics.Metrics) *Clie
 			if u := endpoint(ServiceELBv2); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceELBv2))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceELBv2), rateLimitMiddleware(lim, ServiceELBv2))
 		}),
 		ECS: ecs.NewFromConfig(ac, func(o *ecs.Options) {
 			if u := endpoint(ServiceECS); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceECS))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceECS), rateLimitMiddleware(lim, ServiceECS))
 		}),
 		CloudWatch: cloudwatch.NewFromConfig(ac, func(o *cloudwatch.Options) {
 			if u := endpoint(ServiceCloudWatch); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceCloudWatch))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceCloudWatch), rateLimitMiddleware(lim, ServiceCloudWatch))
 		}),
 		ECR: ecr.NewFromConfig(ac, func(o *ecr.Options) {
 			if u := endpoint(ServiceECR); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceECR))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceECR), rateLimitMiddleware(lim, ServiceECR))
 		}),
 		DynamoDB: dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) {
 			if u := endpoint(ServiceDynamoDB); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceDynamoDB))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceDynamoDB), rateLimitMiddleware(lim, ServiceDynamoDB))
 		}),
 		AutoScaling: applicationautoscaling.NewFromConfig(ac, func(o *applicationautoscaling.Options) {
 			if u := endpoint(ServiceAutoScaling); u != nil {
 				o.BaseEndpoint = u
 			}
-			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceAutoScaling))
+			o.APIOptions = append(o.APIOptions, metricsMiddleware(m, ServiceAutoScaling), rateLimitMiddleware(lim, ServiceAutoScaling))
 		}),
 	}
+	c.Limiter = lim
 	c.Router = NewRouter(c.ELBv2)
 	c.Containers = NewContainers(c.ECS)
 	c.Alarms = NewAlarms(c.CloudWatch)

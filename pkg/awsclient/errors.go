@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	awsratelimit "github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -26,11 +27,17 @@ var (
 		"TooManyActions": true, "TooManyTags": true, "ClientException": true, "InvalidLoadBalancerAction": true,
 		"IncompatibleProtocols": true, "TargetGroupAssociationLimit": true,
 	}
-	unavailableCodes = map[string]bool{
+	// throttledCodes are AWS asking for fewer calls (the SDK's own throttle list, retry.DefaultThrottleErrorCodes,
+	// without LimitExceededException, which several services use for resource counts).
+	throttledCodes = map[string]bool{
 		"Throttling": true, "ThrottlingException": true, "ThrottledException": true, "RequestLimitExceeded": true,
 		"TooManyRequestsException": true, "RequestThrottled": true, "RequestThrottledException": true,
-		"ProvisionedThroughputExceededException": true, "LimitExceededException": true,
-		"ServiceUnavailable": true, "ServiceUnavailableException": true, "InternalFailure": true,
+		"ProvisionedThroughputExceededException": true, "BandwidthLimitExceeded": true, "SlowDown": true,
+		"TransactionInProgressException": true, "EC2ThrottledException": true,
+	}
+	unavailableCodes = map[string]bool{
+		"LimitExceededException": true,
+		"ServiceUnavailable":     true, "ServiceUnavailableException": true, "InternalFailure": true,
 		"InternalError": true, "InternalServerError": true, "InternalServiceError": true, "ServerException": true,
 		"PriorRequestNotComplete": true, "RequestTimeout": true, "RequestTimeoutException": true,
 	}
@@ -48,7 +55,10 @@ func mapErr(op string, err error, msg string) error {
 func kindOf(err error) deploy.Kind {
 	var de *deploy.Error
 	if errors.As(err, &de) && de.Kind != "" {
-		return de.Kind
+		return de.Kind // e.g. the daemon's own rate limiter
+	}
+	if isThrottle(err) {
+		return deploy.KindThrottled
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return deploy.KindTimeout
@@ -68,7 +78,7 @@ func kindOf(err error) deploy.Kind {
 			return deploy.KindUnavailable
 		}
 		var re *smithyhttp.ResponseError
-		if errors.As(err, &re) && (re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429) {
+		if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
 			return deploy.KindUnavailable
 		}
 		if apiErr.ErrorFault() == smithy.FaultServer {
@@ -78,9 +88,25 @@ func kindOf(err error) deploy.Kind {
 		return deploy.KindInternal
 	}
 	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && (re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429) {
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
 		return deploy.KindUnavailable
 	}
 	// No answer from AWS at all: connection refused/reset, DNS, retry quota exhausted.
 	return deploy.KindUnavailable
+}
+
+// isThrottle reports AWS throttling anywhere in err's chain: a throttling error code, an HTTP 429, or the
+// SDK refusing to retry because its retry quota ran out (which it joins to the error that needed the
+// retry, so a throttle behind it is found by the code check first).
+func isThrottle(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && throttledCodes[apiErr.ErrorCode()] {
+		return true
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == 429 {
+		return true
+	}
+	var qe awsratelimit.QuotaExceededError
+	return errors.As(err, &qe)
 }

@@ -3,12 +3,15 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsratelimit "github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
@@ -301,7 +304,7 @@ func TestRouterErrorMapping(t *testing.T) {
 	throttled := &fakeELB{listenerActions: []elbtypes.Action{weighted(false, blueTG, 1, greenTG, 1)}}
 	throttled.err = &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
 	err = NewRouter(throttled).SetWeights(ctx, deploy.Route{ListenerARN: listenerARN}, map[string]int{blueTG: 1})
-	assertErr(t, err, deploy.KindUnavailable, "elbv2.DescribeListeners")
+	assertErr(t, err, deploy.KindThrottled, "elbv2.DescribeListeners")
 
 	// Modify failing with ValidationError: the describe succeeded, the error names ModifyListener.
 	v := &validatingELB{fakeELB: fakeELB{listenerActions: []elbtypes.Action{weighted(false, blueTG, 1, greenTG, 1)}}}
@@ -349,8 +352,15 @@ func TestKindOf(t *testing.T) {
 		{"repo", &smithy.GenericAPIError{Code: "RepositoryNotFoundException"}, deploy.KindNotFound},
 		{"validation", &smithy.GenericAPIError{Code: "ValidationError"}, deploy.KindInvalid},
 		{"ecs client", &smithy.GenericAPIError{Code: "ClientException"}, deploy.KindInvalid},
-		{"throttling", &smithy.GenericAPIError{Code: "Throttling"}, deploy.KindUnavailable},
-		{"ecs throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, deploy.KindUnavailable},
+		{"elb throttling", &smithy.GenericAPIError{Code: "Throttling"}, deploy.KindThrottled},
+		{"ecs throttling", &smithy.GenericAPIError{Code: "ThrottlingException"}, deploy.KindThrottled},
+		{"ec2-style throttling", &smithy.GenericAPIError{Code: "RequestLimitExceeded"}, deploy.KindThrottled},
+		{"too many requests", &smithy.GenericAPIError{Code: "TooManyRequestsException"}, deploy.KindThrottled},
+		{"throttle after retries", &smithy.OperationError{Err: &retry.MaxAttemptsError{Attempt: 3, Err: &smithyhttp.ResponseError{Response: resp(400), Err: &smithy.GenericAPIError{Code: "Throttling"}}}}, deploy.KindThrottled},
+		{"429 without a known code", &smithy.OperationError{Err: &smithyhttp.ResponseError{Response: resp(429), Err: &smithy.GenericAPIError{Code: "Weird"}}}, deploy.KindThrottled},
+		{"retry quota exhausted", &smithy.OperationError{Err: errors.Join(errors.New("connection reset"), fmt.Errorf("failed to get rate limit token, %w", awsratelimit.QuotaExceededError{Available: 0, Requested: 5}))}, deploy.KindThrottled},
+		{"daemon's own limiter", &smithy.OperationError{Err: deploy.Wrap("elbv2.DescribeRules", "", deploy.Errorf("ratelimit.Wait", deploy.KindThrottled, "budget"), "")}, deploy.KindThrottled},
+		{"resource limit is not a throttle", &smithy.GenericAPIError{Code: "LimitExceededException"}, deploy.KindUnavailable},
 		{"server fault", &smithy.GenericAPIError{Code: "Weird", Fault: smithy.FaultServer}, deploy.KindUnavailable},
 		{"5xx", &smithy.OperationError{Err: &smithyhttp.ResponseError{Response: resp(503), Err: &smithy.GenericAPIError{Code: "Weird"}}}, deploy.KindUnavailable},
 		{"access denied", &smithy.GenericAPIError{Code: "AccessDenied"}, deploy.KindInternal},

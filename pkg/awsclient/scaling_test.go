@@ -112,7 +112,7 @@ func TestGetScaling(t *testing.T) {
 
 	f = &fakeAAS{err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "slow down"}}
 	_, err = NewScaling(f).GetScaling(ctx, "prod", "web-blue")
-	assertErr(t, err, deploy.KindUnavailable, "autoscaling.DescribeScalableTargets")
+	assertErr(t, err, deploy.KindThrottled, "autoscaling.DescribeScalableTargets")
 }
 
 func TestSetScaling(t *testing.T) {
@@ -168,7 +168,7 @@ func TestSetScaling(t *testing.T) {
 		{&aastypes.ValidationException{Message: aws.String("ECS service doesn't exist")}, deploy.KindInvalid},
 		{&aastypes.ConcurrentUpdateException{Message: aws.String("busy")}, deploy.KindUnavailable},
 		{&aastypes.InternalServiceException{Message: aws.String("oops")}, deploy.KindUnavailable},
-		{&smithy.GenericAPIError{Code: "ThrottlingException"}, deploy.KindUnavailable},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, deploy.KindThrottled},
 		{&smithy.OperationError{Err: &smithyhttp.ResponseError{Response: resp, Err: &smithy.GenericAPIError{Code: "Weird"}}}, deploy.KindUnavailable},
 		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, deploy.KindInternal},
 	} {
