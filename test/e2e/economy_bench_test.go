@@ -47,6 +47,7 @@ func BenchmarkCallEconomy(b *testing.B) {
 
 func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
 	f := newFleet(b, n, pollEvery)
+	f.measureServicesList(b, 5)
 	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)))
 	if len(refused) > 0 {
 		b.Logf("%d of %d creates refused, e.g. %v", len(refused), n, refused[0])
@@ -183,6 +184,26 @@ func newFleet(tb testing.TB, n int, pollEvery time.Duration) *fleet {
 	}
 	f.e = e
 	return f
+}
+
+// measureServicesList times `GET /v1/services` on the idle daemon (no deployment yet, so every AWS call
+// in the meantime is the request's) and reports its latency and AWS calls per request.
+func (f *fleet) measureServicesList(b *testing.B, requests int) {
+	var took []time.Duration
+	f.px.Reset()
+	for range requests {
+		t0 := time.Now()
+		if _, err := f.e.c.Services(f.e.ctx); err != nil {
+			b.Fatalf("GET /v1/services: %v", err)
+		}
+		took = append(took, time.Since(t0))
+	}
+	c := f.px.Counts()
+	per := float64(c.Sum(nil).Calls) / float64(requests)
+	report(b, "GET /v1/services with %d services: median %s, max %s, %.1f AWS calls per request:\n%s",
+		len(f.stacks), quantile(took, 0.5).Round(time.Millisecond), quantile(took, 1).Round(time.Millisecond), per, table(c, 0))
+	b.ReportMetric(float64(quantile(took, 0.5).Microseconds())/1000, "services-get-p50-ms")
+	b.ReportMetric(per, "services-get-calls/req")
 }
 
 // createAll requests one deployment of v2 per service, 8 at a time; it returns the ids of the accepted
