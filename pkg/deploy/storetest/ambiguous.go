@@ -34,12 +34,14 @@ func Ambiguous(s deploy.Store) *AmbiguousStore {
 	return &AmbiguousStore{Store: s, after: map[string]int{}, before: map[string]int{}, injected: map[string]int{}}
 }
 
-// FailAfterCommit makes the next n calls of op (OpCreate, OpUpdate, OpAppend) perform the real write
-// and then return a KindUnavailable error, leaving the caller's d.Version or e.Seq as they were, as a
-// caller that saw a failure would have them.
+// FailAfterCommit makes the next n successful calls of op (OpCreate, OpUpdate, OpAppend) perform the
+// real write and then return a KindUnavailable error, leaving the caller's d.Version or e.Seq as they
+// were, as a caller that saw a failure would have them. A call the store refuses (a conflict, invalid
+// input) returns the store's own error and does not count.
 func (a *AmbiguousStore) FailAfterCommit(op string, n int) { a.set(a.after, op, n) }
 
-// FailBeforeCommit makes the next n calls of op return a KindUnavailable error without writing.
+// FailBeforeCommit makes the next n calls of op return a KindUnavailable error without writing. Planned
+// failures before commit are used up before those after commit.
 func (a *AmbiguousStore) FailBeforeCommit(op string, n int) { a.set(a.before, op, n) }
 
 // Injected returns how many failures of op have been injected so far.
@@ -60,22 +62,22 @@ func (a *AmbiguousStore) set(m map[string]int, op string, n int) {
 	m[op] = n
 }
 
-// take reports which failure, if any, the next call of op gets.
-func (a *AmbiguousStore) take(op string) (before, after bool) {
+// takeBefore consumes a planned failure before commit of op, if any.
+func (a *AmbiguousStore) takeBefore(op string) bool { return a.take(a.before, op) }
+
+// takeAfter consumes a planned failure after commit of op, if any. It is called only once the real
+// write succeeded: a write the store refused on its own leaves the plan for the next one.
+func (a *AmbiguousStore) takeAfter(op string) bool { return a.take(a.after, op) }
+
+func (a *AmbiguousStore) take(m map[string]int, op string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch {
-	case a.before[op] > 0:
-		a.before[op]--
-		before = true
-	case a.after[op] > 0:
-		a.after[op]--
-		after = true
-	default:
-		return false, false
+	if m[op] <= 0 {
+		return false
 	}
+	m[op]--
 	a.injected[op]++
-	return before, after
+	return true
 }
 
 func injected(op, when string) error {
@@ -85,11 +87,10 @@ func injected(op, when string) error {
 // write runs a store write under the failure plan; restore puts the caller's view back after a write
 // that committed but is reported as failed.
 func (a *AmbiguousStore) write(op string, do func() error, restore func()) error {
-	before, after := a.take(op)
-	if before {
+	if a.takeBefore(op) {
 		return injected(op, "before commit")
 	}
-	if err := do(); err != nil || !after {
+	if err := do(); err != nil || !a.takeAfter(op) {
 		return err
 	}
 	restore()

@@ -271,4 +271,18 @@ func failBeforeCommitWritesNothing(t *testing.T, s deploy.Store) {
 	if a.Injected(OpCreate) != 1 || a.Injected(OpUpdate) != 1 || a.Injected(OpAppend) != 1 {
 		t.Fatalf("injected %d/%d/%d, want one each", a.Injected(OpCreate), a.Injected(OpUpdate), a.Injected(OpAppend))
 	}
+
+	// A planned failure after commit waits for a write that commits: a refused one keeps it.
+	a.FailAfterCommit(OpUpdate, 1)
+	stale := *d
+	stale.Version, stale.Reason = 1, "stale"
+	AssertKind(t, a.UpdateDeployment(ctx, &stale), deploy.KindConflict)
+	if a.Injected(OpUpdate) != 1 {
+		t.Fatalf("a refused write used up the planned failure")
+	}
+	d.State = deploy.StateShifting
+	AssertKind(t, a.UpdateDeployment(ctx, d), deploy.KindUnavailable)
+	if got, _ := s.GetDeployment(ctx, "d-1"); got == nil || got.Version != 3 || d.Version != 2 || a.Injected(OpUpdate) != 2 {
+		t.Fatalf("after the planned failure: stored %+v, caller at version %d", got, d.Version)
+	}
 }
