@@ -1,6 +1,9 @@
 // Package storetest is the conformance suite of deploy.Store: the checks every store (package sqlite,
 // package dynamo, any later one) must pass, written once so that the stores cannot drift apart. A
 // store's own tests call Run and keep only what is specific to that store (schema, files, tables).
+// A store's tests implement RawWriter (in a _test file) so that Run can plant records the store would
+// refuse. Ambiguous wraps any store to fail chosen writes before or after they commit, for the
+// controller's tests of ambiguous store outcomes.
 package storetest
 
 import (
