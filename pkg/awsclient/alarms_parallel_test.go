@@ -61,23 +61,65 @@ func alarmNames(n int) []string {
 	return out
 }
 
+// holdCW holds every DescribeAlarms call until the test lets one go, and records the most in flight.
+type holdCW struct {
+	mu       sync.Mutex
+	inFlight int
+	most     int
+	hold     chan struct{}
+}
+
+func (h *holdCW) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	h.mu.Lock()
+	h.inFlight++
+	h.most = max(h.most, h.inFlight)
+	h.mu.Unlock()
+	defer func() { h.mu.Lock(); h.inFlight--; h.mu.Unlock() }()
+	select {
+	case <-h.hold:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, n := range in.AlarmNames {
+		out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(n), StateValue: cwtypes.StateValueOk})
+	}
+	return out, nil
+}
+
+func (h *holdCW) counts() (inFlight, most int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.inFlight, h.most
+}
+
 func TestAlarmBatchesRunInParallelBounded(t *testing.T) {
-	// 10 batches: they must run batchParallelism at a time (the gate opens only when that many wait).
-	g := &gateCW{release: batchParallelism, open: make(chan struct{})}
-	got, err := NewAlarms(g).AlarmStates(context.Background(), alarmNames(1000))
-	if err != nil {
-		t.Fatalf("AlarmStates: %v", err)
+	// 10 batches of 100: batchParallelism of them are in flight before any answers, never more.
+	h := &holdCW{hold: make(chan struct{})}
+	type result struct {
+		got map[string]deploy.AlarmState
+		err error
 	}
-	if len(got) != 1000 || g.calls != 10 {
-		t.Errorf("want 1000 alarms from 10 calls, got %d from %d", len(got), g.calls)
+	done := make(chan result, 1)
+	go func() {
+		got, err := NewAlarms(h).AlarmStates(context.Background(), alarmNames(1000))
+		done <- result{got, err}
+	}()
+	waitFor(t, "batches in flight together", func() bool { n, _ := h.counts(); return n >= batchParallelism })
+	for range 10 {
+		h.hold <- struct{}{}
 	}
-	if g.most != batchParallelism {
-		t.Errorf("most calls in flight: %d, want %d", g.most, batchParallelism)
+	r := <-done
+	if r.err != nil || len(r.got) != 1000 {
+		t.Fatalf("AlarmStates: %d alarms, %v", len(r.got), r.err)
+	}
+	if _, most := h.counts(); most != batchParallelism {
+		t.Errorf("most calls in flight: %d, want %d", most, batchParallelism)
 	}
 
 	// One failing batch fails the read.
 	names := append(alarmNames(250), "broken")
-	g = &gateCW{release: 3, open: make(chan struct{})}
+	g := &gateCW{release: 3, open: make(chan struct{})}
 	if _, err := NewAlarms(g).AlarmStates(context.Background(), names); deploy.KindOf(err) != deploy.KindInternal {
 		t.Errorf("a failed batch: want its error (internal), got %v", err)
 	}
