@@ -199,6 +199,7 @@ func TestServerLevelRefusalsAreJSON(t *testing.T) {
 		{"unknown transfer encoding", "POST /v1/reload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "invalid", "Unsupported transfer encoding"},
 		{"no host", "GET /v1/services HTTP/1.1\r\n\r\n", 400, "invalid", "missing required Host header"},
 		{"garbage", "NOT HTTP\r\n\r\n", 400, "invalid", "Bad Request"},
+		{"unknown expectation", "POST /v1/reload HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}", 417, "invalid", "unsupported Expect header"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -62,9 +62,16 @@ func (c jsonErrorConn) Write(b []byte) (int, error) {
 // a Date header, so they never match.
 const goErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
+// goExpectationFailed is net/http's whole answer to an Expect header other than 100-continue (written
+// through the response, so with a Date header, but with no body); no handler here answers 417.
+const goExpectationFailed = "HTTP/1.1 417 Expectation Failed\r\n"
+
 // rewriteServerError turns one of net/http's plain-text error answers into a JSON one.
 func rewriteServerError(b []byte) ([]byte, bool) {
 	const proto = "HTTP/1.1 "
+	if bytes.HasPrefix(b, []byte(goExpectationFailed)) && bytes.HasSuffix(b, []byte("\r\nContent-Length: 0\r\n\r\n")) {
+		return jsonAnswer(http.StatusExpectationFailed, deploy.KindInvalid, "unsupported Expect header (only 100-continue is understood)"), true
+	}
 	i := bytes.Index(b, []byte(goErrorHeaders))
 	if !bytes.HasPrefix(b, []byte(proto)) || i < len(proto)+3 {
 		return nil, false
@@ -81,11 +88,16 @@ func rewriteServerError(b []byte) ([]byte, bool) {
 	case http.StatusNotImplemented:
 		status = http.StatusBadRequest
 	}
+	return jsonAnswer(status, kind, msg), true
+}
+
+// jsonAnswer is a whole HTTP/1.1 answer in the API's error shape that closes the connection.
+func jsonAnswer(status int, kind deploy.Kind, msg string) []byte {
 	body, _ := json.Marshal(ErrorResponse{Error: ErrorDetail{Code: string(kind), Message: msg}})
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: %d\r\n\r\n",
 		status, http.StatusText(status), len(body)+1)
 	out.Write(body)
 	out.WriteByte('\n')
-	return out.Bytes(), true
+	return out.Bytes()
 }

@@ -138,6 +138,8 @@ const (
 	DefaultDeregDelay   = 30 * time.Second
 	DefaultStorePath    = "switchyard.db"
 	DefaultRegion       = "us-east-1"
+	// MaxDeregDelay is the largest deregistration delay an ALB target group accepts (3600 s).
+	MaxDeregDelay = time.Hour
 )
 
 // Load reads, defaults and validates the configuration file at path.
@@ -293,6 +295,9 @@ func (c *Config) Validate() error {
 			add("defaults.strategy.%s", deploy.MessageOf(err))
 		}
 	}
+	if c.Defaults.UnhealthyMax != nil && *c.Defaults.UnhealthyMax < 0 {
+		add("defaults.unhealthy_max: must be >= 0")
+	}
 	if len(c.Services) == 0 {
 		add("services: at least one service is required")
 	}
@@ -340,6 +345,9 @@ func (c *Config) Validate() error {
 		c.checkGuards(p, s.Guards.resolve(c.Guards), add)
 		if s.UnhealthyMax != nil && *s.UnhealthyMax < 0 {
 			add("%s.unhealthy_max: must be >= 0", p)
+		}
+		if s.DeregDelay != nil && s.DeregDelay.D() > MaxDeregDelay {
+			add("%s.deregistration_delay: %s is above the ALB maximum of %s", p, s.DeregDelay, MaxDeregDelay)
 		}
 	}
 	c.checkShared(names, add)

@@ -200,3 +200,9 @@ func TestRateLimits(t *testing.T) {
 		"aws.rate_limits.ecr.rate: -1 must be", "aws.rate_limits.elbv2.rate: +Inf must be")
 	mustRefuse(t, "aws: {rate_limits: {ecs: {rate: 1, brust: 2}}}\n"+minimalService, "brust")
 }
+
+func TestCountsAndDelaysBounded(t *testing.T) {
+	mustRefuse(t, "defaults: {unhealthy_max: -1}\n"+strings.Replace(minimalService, "    alarms:", "    deregistration_delay: 2h\n    unhealthy_max: -2\n    alarms:", 1),
+		"defaults.unhealthy_max: must be >= 0", "services.web.unhealthy_max: must be >= 0",
+		"services.web.deregistration_delay: 2h0m0s is above the ALB maximum of 1h0m0s")
+}
