@@ -271,7 +271,7 @@ func (o *Observer) pollAlarms(ctx context.Context, names []string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {
-		o.alarmErr = "DescribeAlarms failed: " + deploy.MessageOf(err)
+		o.alarmErr = "DescribeAlarms failed: " + err.Error()
 		o.Log.Warn("alarm poll failed", zap.Error(err), zap.Int("alarms", len(names)))
 		return
 	}
@@ -304,7 +304,7 @@ func (o *Observer) pollServices(ctx context.Context, cluster string, names []str
 		k := [2]string{cluster, n}
 		s := o.services[k]
 		if err != nil {
-			s.err = "DescribeServices failed: " + deploy.MessageOf(err)
+			s.err = "DescribeServices failed: " + err.Error()
 			o.services[k] = s
 			continue
 		}
@@ -343,7 +343,7 @@ func (o *Observer) pollTargets(ctx context.Context, tg string) {
 		tr.interval = interval
 	}
 	if err != nil {
-		tr.err = "DescribeTargetHealth failed: " + deploy.MessageOf(err)
+		tr.err = "DescribeTargetHealth failed: " + err.Error()
 		o.Log.Warn("target health poll failed", zap.Error(err), zap.String("target_group", tg))
 		return
 	}

@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/client"
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/demostack"
+	"github.com/switchyard/switchyard/test/faultproxy"
+)
+
+// Issue 7, item 1, end to end: CloudWatch answers AccessDenied to every DescribeAlarms (an IAM change)
+// while the guarding alarm goes into ALARM. The release must not advance nor succeed: once the guards
+// have been unreadable for guard_stale_after it rolls back, naming what could not be read.
+func TestGuardsUnreadableRollBack(t *testing.T) {
+	e, px := newProxiedEnv(t, "stale", poll, "    guard_stale_after: 2s\n")
+	d := e.deploy("v2", steps(10, 3*time.Second, 100, time.Duration(0)))
+	e.waitFor(d.ID, "canary", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("cloudwatch:DescribeAlarms"), Fault: &faultproxy.AccessDenied})
+	if err := demostack.SetAlarm(e.ctx, e.w.AWS, e.w.Stack.GreenAlarm, "ALARM"); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitFor(d.ID, "terminal", 30*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateRolledBack || done.Cause != deploy.CauseStale || !strings.Contains(done.Reason, "AccessDenied") ||
+		!strings.Contains(done.Reason, e.w.Stack.GreenAlarm) || done.Step != 0 {
+		t.Fatalf("state %s cause %s step %d reason %q", done.State, done.Cause, done.Step, done.Reason)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+}
+
+// Item 2: an alarm already in ALARM refuses the deployment with 412 naming it; force with a reason
+// is accepted and audited.
+func TestFiringAlarmRefusesCreateUnlessForced(t *testing.T) {
+	e := newEnv(t, "firing", poll, "")
+	if err := demostack.SetAlarm(e.ctx, e.w.AWS, e.w.Stack.SharedAlarm, "ALARM"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.c.CreateDeployment(e.ctx, e.w.Stack.Name, "v2", client.DeployOptions{})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 412 || !client.IsKind(err, deploy.KindGuardFiring) || !strings.Contains(err.Error(), e.w.Stack.SharedAlarm) {
+		t.Fatalf("want 412 guard_firing naming %s, got %v", e.w.Stack.SharedAlarm, err)
+	}
+	if hist, _ := e.c.Deployments(e.ctx, e.w.Stack.Name, client.ListOptions{}); len(hist) != 0 {
+		t.Fatalf("a refused create stored %d deployment(s)", len(hist))
+	}
+	d, err := e.c.CreateDeployment(e.ctx, e.w.Stack.Name, "v2", client.DeployOptions{Force: true, Reason: "hotfix for the alarm",
+		Strategy: steps(10, 200*time.Millisecond, 100, time.Duration(0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(d.ID, deploy.StateSucceeded, 30*time.Second)
+	evs, err := e.c.Events(e.ctx, d.ID, 0)
+	if err != nil || evs[0].Action != "create" || evs[0].Detail["force"] != "true" || evs[0].Detail["forced_alarms"] != e.w.Stack.SharedAlarm || evs[0].Actor != "e2e-admin" {
+		t.Fatalf("create event: %+v (%v)", evs, err)
+	}
+}
+
+// Item 8: after a release, the test listener is pointed back at the idle colour; failed
+// ModifyListener calls on it are retried, so it never stays on the live colour.
+func TestTestListenerEndsIdleAfterFaults(t *testing.T) {
+	e, px := newProxiedEnv(t, "testlsn", poll, "")
+	d := e.deploy("v2", steps(10, 300*time.Millisecond, 100, time.Duration(0)))
+	// Production weights are at 100% once finalizing: from here on every ModifyListener is the test
+	// listener's.
+	e.waitState(d.ID, deploy.StateFinalizing, 30*time.Second)
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("elbv2:ModifyListener"), Fault: &faultproxy.InternalFailure, Times: 8})
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("elbv2:ModifyListener"), Drop: true, Times: 1})
+	done := e.waitState(d.ID, deploy.StateSucceeded, 60*time.Second)
+	tgs, err := e.w.Stack.TestListenerTargets(e.ctx, e.w.AWS)
+	if err != nil || len(tgs) != 1 || tgs[0] != e.w.Stack.BlueTG {
+		t.Fatalf("test listener forwards to %v (%v) after %s, want the idle blue only", tgs, err, done.State)
+	}
+	if acts := e.actions(d.ID); !slices.Contains(acts, "controller:test_listener.failed") {
+		t.Fatalf("the injected faults were not seen: %v", acts)
+	}
+}
+
+// Throttling is back-pressure: behind an emulated ELB Describe* bucket far smaller than the daemon's
+// polling would like, and with ModifyListener throttled now and then, a good release still succeeds.
+func TestThrottlingSlowsButNeverRollsBack(t *testing.T) {
+	e, px := newProxiedEnv(t, "throttle", poll, "")
+	px.AWS.AddBucket(faultproxy.Bucket{Match: faultproxy.Family("elbv2", "Describe"), Burst: 4, PerSecond: 2})
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("elbv2:ModifyListener", "elbv2:ModifyRule"), Fault: &faultproxy.Throttling, Probability: 0.5})
+	d := e.deploy("v2", steps(10, 500*time.Millisecond, 50, 500*time.Millisecond, 100, time.Duration(0)))
+	done := e.waitFor(d.ID, "terminal", 90*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateSucceeded {
+		t.Fatalf("state %s cause %s reason %q", done.State, done.Cause, done.Reason)
+	}
+	if px.AWS.Counts().Sum(func(k string) bool { return strings.HasPrefix(k, "elbv2:") }).Throttled == 0 {
+		t.Fatalf("nothing was throttled; the test proves nothing:\n%s", table(px.AWS.Counts(), 0))
+	}
+}
