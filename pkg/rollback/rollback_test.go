@@ -101,4 +101,3 @@ func (a *alarms) AlarmStates(_ context.Context, names []string) (map[string]depl
 	}
 	return out, nil
 }
-
