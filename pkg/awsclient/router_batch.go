@@ -82,9 +82,9 @@ func (r *Router) describeAll(ctx context.Context, arns []string, describe descri
 }
 
 // describeChunk reads a chunk; when AWS refuses it because one of its ARNs no longer exists (the error
-// does not say which), it halves the chunk until the deleted ARNs are isolated, so one deleted route
-// costs about 2·log2(chunk) extra calls and never hides the others. (The kumo emulator instead answers
-// an unknown rule ARN with an empty list, which needs no fallback.)
+// does not say which), it reads small chunks one ARN a call and halves larger ones, so one deleted route
+// costs about 2·log2(chunk) extra calls and never hides the others. (kumo does the same for listeners;
+// for rules it answers an unknown ARN with an empty list, which needs no fallback.)
 func (r *Router) describeChunk(ctx context.Context, arns []string, describe describeFunc, found map[string][]elbtypes.Action) error {
 	err := describe(ctx, arns, found)
 	if err == nil || deploy.KindOf(err) != deploy.KindNotFound {
@@ -93,11 +93,19 @@ func (r *Router) describeChunk(ctx context.Context, arns []string, describe desc
 	if len(arns) == 1 {
 		return nil // this one is gone: absent from the result
 	}
-	half := len(arns) / 2
-	if err := r.describeChunk(ctx, arns[:half], describe, found); err != nil {
-		return err
+	parts := [][]string{arns[:len(arns)/2], arns[len(arns)/2:]}
+	if len(arns) <= 4 {
+		parts = parts[:0]
+		for i := range arns {
+			parts = append(parts, arns[i:i+1])
+		}
 	}
-	return r.describeChunk(ctx, arns[half:], describe, found)
+	for _, p := range parts {
+		if err := r.describeChunk(ctx, p, describe, found); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Router) describeListeners(ctx context.Context, arns []string, found map[string][]elbtypes.Action) error {

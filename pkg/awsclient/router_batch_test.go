@@ -153,8 +153,8 @@ func TestReadRoutesBatchesAndSurvivesADeletedARN(t *testing.T) {
 	if len(f.ruleIn) != 1 {
 		t.Errorf("want 1 DescribeRules for 3 rules, got %d", len(f.ruleIn))
 	}
-	// 3 chunks of listeners (20, 20, 5); the one holding the deleted ARN is bisected: 20 -> 10 -> 5 -> 3
-	// -> 2 -> 1, about 2·log2(20) extra calls, far fewer than one per ARN.
+	// 3 chunks of listeners (20, 20, 5); the one holding the deleted ARN is halved down to chunks of at
+	// most 4, read one ARN a call: about 2·log2(20) extra calls, far fewer than one per ARN.
 	if n := len(f.listenerIn); n < 4 || n > 3+2*5 {
 		t.Errorf("want 4..13 DescribeListeners, got %d: %v", n, f.listenerIn)
 	}
