@@ -46,6 +46,15 @@ func (l jsonErrorListener) Accept() (net.Conn, error) {
 
 type jsonErrorConn struct{ net.Conn }
 
+// CloseWrite keeps the TCP half-close net/http uses after a 431 (so the client reads the answer
+// instead of a reset), which wrapping would otherwise hide.
+func (c jsonErrorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c jsonErrorConn) Write(b []byte) (int, error) {
 	out, ok := rewriteServerError(b)
 	if !ok {
