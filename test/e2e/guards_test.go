@@ -94,3 +94,44 @@ func TestThrottlingSlowsButNeverRollsBack(t *testing.T) {
 		t.Fatalf("nothing was throttled; the test proves nothing:\n%s", table(px.AWS.Counts(), 0))
 	}
 }
+
+// Item 3: a trigger that arrives while a weight change is in flight is honoured at once: the change
+// is never verified nor followed by another increase, and traffic goes back to the previous colour as
+// soon as the in-flight request has returned.
+func TestTriggerDuringWeightChangeReverses(t *testing.T) {
+	e, px := newProxiedEnv(t, "inflight", poll, "")
+	d := e.deploy("v2", steps(10, 500*time.Millisecond, 50, time.Minute, 100, time.Duration(0)))
+	e.waitFor(d.ID, "canary baking", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	// The next change (to 50%) is slow to reach the rule: the listener moves first.
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("elbv2:ModifyRule"), Latency: 2 * time.Second, Times: 1})
+	e.waitFor(d.ID, "50% journalled", 20*time.Second, func(d *deploy.Deployment) bool { return d.Intended != nil && d.Intended.Green == 500 })
+	fired := time.Now()
+	if err := demostack.SetAlarm(e.ctx, e.w.AWS, e.w.Stack.GreenAlarm, "ALARM"); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitFor(d.ID, "terminal", 30*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateRolledBack || done.Cause != deploy.CauseAlarm {
+		t.Fatalf("state %s cause %s reason %q", done.State, done.Cause, done.Reason)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
+	evs, err := e.c.Events(e.ctx, d.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restored time.Time
+	for _, ev := range evs {
+		if ev.Action == "weights.verified" && strings.Contains(ev.Detail["weights"], "green 500") {
+			t.Fatalf("the 50%% step was verified after the alarm: %+v", ev)
+		}
+		if ev.Action == "step.baked" && ev.Reason != "step 1/3 baked" {
+			t.Fatalf("a further step advanced: %+v", ev)
+		}
+		if ev.Action == "rollback.traffic_restored" {
+			restored = ev.Time
+		}
+	}
+	// The in-flight ModifyRule is held 2 s by the proxy; the rollback follows it at once.
+	if restored.IsZero() || restored.Sub(fired) > 4*time.Second {
+		t.Fatalf("traffic restored %s after the alarm (events %v)", restored.Sub(fired), e.actions(d.ID))
+	}
+}
