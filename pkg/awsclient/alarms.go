@@ -38,7 +38,7 @@ func (a *Alarms) AlarmStates(ctx context.Context, names []string) (map[string]de
 	}
 	var mu sync.Mutex
 	out := make(map[string]deploy.AlarmState, len(uniq))
-	err := inBatches(ctx, len(uniq), MaxAlarmNamesPerCall, func(ctx context.Context, lo, hi int) error {
+	err := inBatches(ctx, "cloudwatch.DescribeAlarms", len(uniq), MaxAlarmNamesPerCall, func(ctx context.Context, lo, hi int) error {
 		got, err := a.batch(ctx, uniq[lo:hi], seen)
 		if err != nil {
 			return err

@@ -25,7 +25,7 @@ func (c *Containers) DescribeServices(ctx context.Context, cluster string, servi
 	names := uniqueNonEmpty(services)
 	var mu sync.Mutex
 	out := make(map[string]deploy.ECSService, len(names))
-	err := inBatches(ctx, len(names), MaxServicesPerDescribe, func(ctx context.Context, lo, hi int) error {
+	err := inBatches(ctx, op, len(names), MaxServicesPerDescribe, func(ctx context.Context, lo, hi int) error {
 		batch := names[lo:hi]
 		res, err := c.api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 		if err != nil {
@@ -72,8 +72,9 @@ func uniqueNonEmpty(in []string) []string {
 }
 
 // inBatches calls fn for [lo, hi) batches of n items, size items each, at most batchParallelism at once.
-// The first error cancels the batches not yet finished and is returned.
-func inBatches(ctx context.Context, n, size int, fn func(ctx context.Context, lo, hi int) error) error {
+// The first error cancels the batches not yet finished and is returned; op names the call for the error
+// when ctx ends before every batch has started.
+func inBatches(ctx context.Context, op string, n, size int, fn func(ctx context.Context, lo, hi int) error) error {
 	if n == 0 {
 		return nil
 	}
@@ -108,5 +109,5 @@ func inBatches(ctx context.Context, n, size int, fn func(ctx context.Context, lo
 	if first != nil {
 		return first
 	}
-	return ctx.Err()
+	return mapErr(op, ctx.Err(), "batched read stopped")
 }

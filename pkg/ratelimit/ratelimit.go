@@ -18,8 +18,9 @@
 //	ecr            10     20    ECR: one BatchGetImage per create; its per-API rate quotas are far higher
 //	autoscaling     5     10    Application Auto Scaling: no published per-API rate; its calls are rare
 //	                            (a hand-over at the end of a release)
-//	dynamodb      100    200    DynamoDB data-plane calls are limited by table capacity, not a request
-//	                            rate; this only caps a runaway loop
+//	dynamodb     1000   2000    DynamoDB data-plane calls are limited by table capacity, not a request
+//	                            rate; this only caps a runaway loop (the API's reads of the store share
+//	                            it, so it must not be tight)
 //
 // Sources: docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html,
 // docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html,
@@ -65,7 +66,7 @@ func Defaults() map[string]Limit {
 		CloudWatch:  {Rate: 4, Burst: 8},
 		ECR:         {Rate: 10, Burst: 20},
 		AutoScaling: {Rate: 5, Burst: 10},
-		DynamoDB:    {Rate: 100, Burst: 200},
+		DynamoDB:    {Rate: 1000, Burst: 2000},
 	}
 }
 
