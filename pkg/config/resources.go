@@ -9,6 +9,9 @@ import (
 // arnPartsRE splits an ARN: partition, service, region, account, resource.
 var arnPartsRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):([a-z0-9-]+):([a-z0-9-]*):(\d{12}):(.+)$`)
 
+// ecrURIRE matches an ECR repository URI and captures its Region.
+var ecrURIRE = regexp.MustCompile(`^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/`)
+
 // arnProblem returns why v is not an ARN of service with a resource starting with resourcePrefix in
 // region, or "".
 func arnProblem(v, service, resourcePrefix, region string) string {
@@ -42,6 +45,9 @@ func (c *Config) checkResources(p string, s *Service, add func(string, ...any)) 
 	check("green_target_group_arn", s.GreenTargetGroupARN, "targetgroup/")
 	for i, r := range s.RuleARNs {
 		check(fmt.Sprintf("rule_arns[%d]", i), r, "listener-rule/")
+	}
+	if m := ecrURIRE.FindStringSubmatch(s.ImageRepository); m != nil && m[1] != region {
+		add("%s.image_repository: %q is an ECR repository in region %q, not aws.region %q", p, s.ImageRepository, m[1], region)
 	}
 	if strings.HasPrefix(s.Cluster, "arn:") {
 		if msg := arnProblem(s.Cluster, "ecs", "cluster/", region); msg != "" {

@@ -112,6 +112,7 @@ func TestARNKindsAndRegionAreChecked(t *testing.T) {
 		{"cluster: c", "cluster: arn:aws:ecs:us-west-2:123456789012:cluster/c", `services.web.cluster: "arn:aws:ecs:us-west-2:123456789012:cluster/c" is in region "us-west-2"`},
 		{"alarms: [web-5xx]", "alarms: [arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-5xx]", "services.web.alarms[0]: \"arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-5xx\" is an ARN; alarms are given by name"},
 		{"alarms: [web-5xx]", "alarms: [web-5xx]\n    green_alarms: ['']", "services.web.green_alarms[0]: empty alarm name"},
+		{"dkr.ecr.us-east-1.", "dkr.ecr.eu-central-1.", `services.web.image_repository: "123456789012.dkr.ecr.eu-central-1.amazonaws.com/web" is an ECR repository in region "eu-central-1"`},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
