@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/faultproxy"
+
+	_ "modernc.org/sqlite"
 )
 
 // Issue 7, item 1, end to end: CloudWatch answers AccessDenied to every DescribeAlarms (an IAM change)
@@ -133,5 +136,38 @@ func TestTriggerDuringWeightChangeReverses(t *testing.T) {
 	// The in-flight ModifyRule is held 2 s by the proxy; the rollback follows it at once.
 	if restored.IsZero() || restored.Sub(fired) > 4*time.Second {
 		t.Fatalf("traffic restored %s after the alarm (events %v)", restored.Sub(fired), e.actions(d.ID))
+	}
+}
+
+// Item 7 (the way out): a stored record the daemon cannot read back (here a negative bake, written by
+// hand while the daemon was down) never stops the daemon: it starts, reports the record as
+// quarantined, keeps the service locked, and refuses actions on it with a clear error.
+func TestUnreadableRecordIsQuarantined(t *testing.T) {
+	e := newEnv(t, "quarantine", poll, "")
+	d := e.deploy("v2", steps(10, time.Minute, 100, time.Duration(0)))
+	e.waitFor(d.ID, "canary", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
+	e.d.kill()
+	db, err := sql.Open("sqlite", e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE deployments SET data = json_set(data, '$.steps[0].bake', '-5s') WHERE id = ?`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	e.d = e.start() // waits for /readyz: the daemon must come up
+	got, err := e.c.Deployment(e.ctx, d.ID)
+	if err != nil || got.Quarantine == "" {
+		t.Fatalf("want the record reported as quarantined, got %+v (%v)", got, err)
+	}
+	svcs, err := e.c.Services(e.ctx)
+	if err != nil || len(svcs) != 1 || !slices.Contains(svcs[0].Quarantined, d.ID) {
+		t.Fatalf("services: %+v (%v)", svcs, err)
+	}
+	if _, err := e.c.Abort(e.ctx, d.ID, "try"); !client.IsKind(err, deploy.KindPrecondition) || !strings.Contains(err.Error(), "quarantined") {
+		t.Fatalf("abort of a quarantined record: %v", err)
+	}
+	if _, err := e.c.CreateDeployment(e.ctx, e.w.Stack.Name, "v3", client.DeployOptions{}); !client.IsKind(err, deploy.KindConflict) {
+		t.Fatalf("the service must stay locked: %v", err)
 	}
 }
