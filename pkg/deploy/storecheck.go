@@ -175,7 +175,7 @@ func CheckReadable(d *Deployment) error {
 	if d.PausedFrom != "" && !knownState(d.PausedFrom) {
 		return bad("unknown paused_from state %q", d.PausedFrom)
 	}
-	if d.Step < -1 || d.Step >= len(d.Steps) && d.Step != -1 {
+	if d.Step < -1 || d.Step >= len(d.Steps) {
 		return bad("step index %d out of range (%d steps)", d.Step, len(d.Steps))
 	}
 	if !d.From.Valid() || !d.To.Valid() || d.From == d.To {
