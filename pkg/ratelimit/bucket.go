@@ -25,6 +25,8 @@ type Bucket struct {
 	urgent []*waiter
 	normal []*waiter
 	armed  bool // a timer is set for the next token
+
+	observe Observer
 }
 
 type waiter struct {
@@ -53,7 +55,9 @@ func (b *Bucket) Wait(ctx context.Context) error {
 		return nil
 	}
 	w := &waiter{ready: make(chan struct{})}
-	if deploy.IsUrgent(ctx) {
+	urgent := deploy.IsUrgent(ctx)
+	start := b.clk.Now()
+	if urgent {
 		b.urgent = append(b.urgent, w)
 	} else {
 		b.normal = append(b.normal, w)
@@ -63,6 +67,9 @@ func (b *Bucket) Wait(ctx context.Context) error {
 
 	select {
 	case <-w.ready:
+		if b.observe != nil {
+			b.observe(b.family, urgent, b.clk.Now().Sub(start))
+		}
 		return nil
 	case <-ctx.Done():
 	}

@@ -136,6 +136,16 @@ func (l *Limiter) Wait(ctx context.Context, family string) error {
 	return b.Wait(ctx)
 }
 
+// Observer learns of every call that had to wait for its budget, and for how long (e.g. for a metric).
+type Observer func(family string, urgent bool, waited time.Duration)
+
+// Observe installs fn on every bucket. Call it before the limiter is used.
+func (l *Limiter) Observe(fn Observer) {
+	for _, b := range l.buckets {
+		b.observe = fn
+	}
+}
+
 // Bucket returns family's bucket, or nil.
 func (l *Limiter) Bucket(family string) *Bucket {
 	if l == nil {

@@ -96,7 +96,17 @@ func next[T any](t *testing.T, c <-chan T) T {
 
 func TestBurstThenRate(t *testing.T) {
 	clk := newFakeClock()
-	b := NewBucket(clk, "elbv2", Limit{Rate: 2, Burst: 3})
+	lim, err := New(clk, map[string]Limit{ELBv2: {Rate: 2, Burst: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waited []time.Duration
+	lim.Observe(func(family string, urgent bool, d time.Duration) {
+		if family == ELBv2 && !urgent {
+			waited = append(waited, d)
+		}
+	})
+	b := lim.Bucket(ELBv2)
 	ctx := context.Background()
 	for i := range 3 {
 		if err := b.Wait(ctx); err != nil {
@@ -113,6 +123,9 @@ func TestBurstThenRate(t *testing.T) {
 	clk.Advance(2 * time.Millisecond)
 	if err := next(t, done); err != nil {
 		t.Fatal(err)
+	}
+	if len(waited) != 1 || waited[0] != 501*time.Millisecond {
+		t.Errorf("observed waits %v, want one of 501ms (the burst waits for nothing)", waited)
 	}
 }
 
