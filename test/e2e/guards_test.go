@@ -3,6 +3,7 @@ package e2e
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -169,5 +170,40 @@ func TestUnreadableRecordIsQuarantined(t *testing.T) {
 	}
 	if _, err := e.c.CreateDeployment(e.ctx, e.w.Stack.Name, "v3", client.DeployOptions{}); !client.IsKind(err, deploy.KindConflict) {
 		t.Fatalf("the service must stay locked: %v", err)
+	}
+}
+
+// Item 4, end to end on DynamoDB: writes whose answer is lost after DynamoDB applied them (the proxy
+// forwards the call, then drops the connection) are retried by the SDK and the store; the deployment
+// keeps its driver, completes, and its audit trail has no duplicate entries.
+func TestDynamoDBLostWriteAnswers(t *testing.T) {
+	table := fmt.Sprintf("ddb-switchyard-lost-%d", time.Now().UnixNano()%1000000)
+	e, px := newProxiedEnv(t, "ddblost", poll, "", func(cfg string) string {
+		i := strings.Index(cfg, "store: {")
+		j := strings.Index(cfg[i:], "\n")
+		return cfg[:i] + "store: {driver: dynamodb, table: " + table + "}" + cfg[i+j:]
+	})
+	d := e.deploy("v2", steps(10, 500*time.Millisecond, 50, 500*time.Millisecond, 100, time.Duration(0)))
+	px.AWS.Inject(faultproxy.Rule{Match: faultproxy.Op("dynamodb:TransactWriteItems", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+		Drop: true, Probability: 0.5, Times: 6})
+	done := e.waitFor(d.ID, "terminal", 60*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if done.State != deploy.StateSucceeded {
+		t.Fatalf("ended %s (%s)", done.State, done.Reason)
+	}
+	e.assertWeights(deploy.AllOn(deploy.SlotGreen))
+	if px.AWS.Counts().Sum(func(k string) bool { return strings.HasPrefix(k, "dynamodb:") }).Dropped == 0 {
+		t.Fatal("no write answer was dropped; the test proves nothing")
+	}
+	acts := e.actions(d.ID)
+	for _, a := range []string{"controller:shifted", "controller:retire", "controller:succeeded", "e2e-admin:create"} {
+		n := 0
+		for _, x := range acts {
+			if x == a {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("%s recorded %d times: %v", a, n, acts)
+		}
 	}
 }
