@@ -207,3 +207,65 @@ func countOf(xs []string, x string) int {
 	}
 	return n
 }
+
+// Item 4: a version conflict re-reads the record and continues from what is stored; it does not walk
+// away from a deployment that holds traffic split.
+func TestConflictAdoptsStoredRecord(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(300 * time.Millisecond)}
+	d := e.create("v2", &s)
+	baking := e.waitFor(d.ID, "canary baking", func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	// Another writer (an operator's tool, a restarted daemon) touches the record meanwhile.
+	baking.Reason = "annotated elsewhere"
+	if err := e.store.UpdateDeployment(context.Background(), baking); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitFor(d.ID, "terminal", func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	if got.State != deploy.StateSucceeded {
+		t.Fatalf("state %s (%s)", got.State, got.Reason)
+	}
+}
+
+// conflictingStore answers every update with a version conflict once armed: another daemon is
+// writing the record continuously.
+type conflictingStore struct {
+	*memStore
+	armed atomic.Bool
+}
+
+func (s *conflictingStore) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	if s.armed.Load() {
+		return deploy.Errorf("mem.Update", deploy.KindConflict, "stale version")
+	}
+	return s.memStore.UpdateDeployment(ctx, d)
+}
+
+// Two conflicts in a row mean another daemon is actively driving the deployment: this runner yields
+// instead of fighting it, and sends nothing more.
+func TestRepeatedConflictsYield(t *testing.T) {
+	cs := &conflictingStore{memStore: newMemStore()}
+	e := newEnv(t, cs.memStore, nil, nil, nil, func(o *Options) { o.Store = cs })
+	e.c.store = cs
+	s := deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(100 * time.Millisecond)}
+	d := e.create("v2", &s)
+	e.waitFor(d.ID, "canary baking", func(d *deploy.Deployment) bool { return d.Weights.Green == 100 && d.StepStartedAt != nil })
+	cs.armed.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.c.mu.Lock()
+		n := len(e.c.runners)
+		e.c.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the runner kept fighting another writer")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sets := len(e.router.sets)
+	time.Sleep(200 * time.Millisecond)
+	if len(e.router.sets) != sets {
+		t.Fatal("weights changed after the runner yielded")
+	}
+}

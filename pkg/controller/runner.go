@@ -53,9 +53,10 @@ type runner struct {
 	unhealthy   *rollback.Trigger
 	rearmed     map[string]bool // forced alarms seen OK since: they guard normally again
 
-	dereg   *time.Duration    // the old target group's deregistration delay, once read
-	pending *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
-	sentAt  time.Time
+	dereg        *time.Duration    // the old target group's deregistration delay, once read
+	lastConflict time.Time         // the last version conflict adopted
+	pending      *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
+	sentAt       time.Time
 }
 
 type deferredEvent struct {
@@ -113,6 +114,10 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 		}
 		if ctx.Err() != nil {
 			continue
+		}
+		if errors.Is(err, errYield) {
+			r.logger().Error("deployment record keeps changing under this daemon: another daemon drives it; this one stops")
+			return
 		}
 		if err == nil || errors.Is(err, errInterrupted) {
 			r.failures, r.throttled = 0, 0

@@ -2,12 +2,19 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
+
+// conflictWindow: two version conflicts this close together mean another writer is active.
+const conflictWindow = 10 * time.Second
+
+// errYield stops a runner because another daemon is driving its deployment.
+var errYield = errors.New("another writer drives this deployment")
 
 // storeError marks a failed write of the record; the in-memory record has been restored to what is stored.
 type storeError struct{ err error }
@@ -58,8 +65,18 @@ func (r *runner) save(ctx context.Context, actor, action, reason string, detail 
 
 // adopt replaces the in-memory record with the stored one after a version conflict, so the reconciler
 // continues from what is really stored (level-triggered) instead of from what it wished it had written.
+//
+// A second conflict soon after the first means another daemon is writing this record right now (a
+// shared DynamoDB store, before leases exist): that daemon drives it, and this runner yields rather
+// than fight it.
 func (r *runner) adopt(ctx context.Context, cause error) error {
 	r.deferring, r.deferred = false, nil
+	now := r.now()
+	if !r.lastConflict.IsZero() && now.Sub(r.lastConflict) < conflictWindow {
+		*r.d = r.stored
+		return errYield
+	}
+	r.lastConflict = now
 	for {
 		stored, err := r.c.store.GetDeployment(context.WithoutCancel(ctx), r.d.ID)
 		if err == nil {
