@@ -100,6 +100,7 @@ func (c *Controller) Services(ctx context.Context) ([]deploy.ServiceStatus, erro
 	}
 	c.mu.Unlock()
 	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Name < svcs[j].Name })
+	c.routes.ensure(ctx)
 	active, err := c.store.ListDeployments(ctx, deploy.ListFilter{ActiveOnly: true, Limit: deploy.MaxListLimit})
 	if err != nil {
 		return nil, err

@@ -154,6 +154,14 @@ func (r *runner) setWeightsGuarded(ctx context.Context, w deploy.Weights, why st
 		}
 		done <- r.c.shifter.Verify(sctx, r.svc, w)
 	}()
+	// Pause, resume and promote wait until the change is verified, so that their answer and audit
+	// event carry the weights the ALB really has; abort does not wait.
+	var held []command
+	defer func() {
+		for _, cmd := range held {
+			r.apply(ctx, cmd)
+		}
+	}()
 	for {
 		select {
 		case err := <-done:
@@ -165,16 +173,14 @@ func (r *runner) setWeightsGuarded(ctx context.Context, w deploy.Weights, why st
 				return r.startRollback(ctx, *ev.trigger(), "")
 			}
 		case cmd := <-r.cmds:
-			if cmd.kind == cmdAbort {
-				cancel()
-				<-done
+			if cmd.kind != cmdAbort {
+				held = append(held, cmd)
+				continue
 			}
+			cancel()
+			<-done
 			r.apply(ctx, cmd)
-			if r.d.State == deploy.StateRollingBack {
-				cancel()
-				<-done
-				return errInterrupted
-			}
+			return errInterrupted
 		case <-ctx.Done():
 			<-done
 			return ctx.Err()

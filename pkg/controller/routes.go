@@ -63,11 +63,31 @@ func (c *routeCache) run(ctx context.Context) {
 	}
 }
 
+// ensure reads, in one batched call, the services that have no reading yet (just configured, or
+// invalidated by a finished deployment), so an answer never says "not read yet" when it can say more.
+func (c *routeCache) ensure(ctx context.Context) {
+	c.mu.Lock()
+	missing := map[string]deploy.Service{}
+	for name, s := range c.services {
+		if e, ok := c.entries[name]; !ok || (e.at.IsZero() && e.err == nil) {
+			missing[name] = s
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) > 0 {
+		c.read(ctx, missing)
+	}
+}
+
 // refresh reads every service's routes in one batched call.
 func (c *routeCache) refresh(ctx context.Context) {
 	c.mu.Lock()
 	svcs := copyServices(c.services)
 	c.mu.Unlock()
+	c.read(ctx, svcs)
+}
+
+func (c *routeCache) read(ctx context.Context, svcs map[string]deploy.Service) {
 	var all []deploy.Route
 	seen := map[deploy.Route]bool{}
 	for _, s := range svcs {
