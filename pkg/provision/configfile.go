@@ -59,7 +59,9 @@ func MergeConfig(existing []byte, out *ControllerOutput) ([]byte, *MergeResult, 
 		if r := lookup(aws, "region"); r == nil || r.Value == "" {
 			setScalar(aws, "region", out.Region)
 		} else if r.Value != out.Region {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("aws.region is %s but the stack is in %s; left as is", r.Value, out.Region))
+			// The daemon refuses ARNs outside aws.region, so such a merge could never load.
+			return nil, nil, &Error{Op: op, Kind: KindInvalidConfig, Message: fmt.Sprintf(
+				"aws.region is %s but the stack is in %s: the daemon would refuse the stack's ARNs; set aws.region to %s or remove it", r.Value, out.Region, out.Region)}
 		}
 	}
 

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,13 +82,11 @@ services:
 	}
 }
 
-func TestMergeRegionMismatchWarns(t *testing.T) {
-	_, res, err := MergeConfig([]byte("aws:\n  region: eu-west-1\n"), decodedValid(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "eu-west-1") {
-		t.Fatalf("warnings %v", res.Warnings)
+func TestMergeRegionMismatchRefused(t *testing.T) {
+	_, _, err := MergeConfig([]byte("aws:\n  region: eu-west-1\n"), decodedValid(t))
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != KindInvalidConfig || !strings.Contains(err.Error(), "eu-west-1") || !strings.Contains(err.Error(), "us-east-1") {
+		t.Fatalf("want invalid_config naming both regions, got %v", err)
 	}
 }
 
