@@ -5,6 +5,7 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -157,6 +158,10 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		var n float64
 		if err2 := json.Unmarshal(b, &n); err2 != nil {
 			return fmt.Errorf("duration must be a string such as \"30s\": %w", err)
+		}
+		// A number of seconds; out of range (1e300) or negative must not wrap into some other duration.
+		if math.IsNaN(n) || n < 0 || n*float64(time.Second) >= math.MaxInt64 {
+			return fmt.Errorf("invalid duration %v seconds: out of range", n)
 		}
 		*d = Duration(time.Duration(n * float64(time.Second)))
 		return nil

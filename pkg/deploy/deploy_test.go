@@ -140,3 +140,16 @@ func TestErrorKindsAndMessages(t *testing.T) {
 		t.Fatal("active id lost")
 	}
 }
+
+func TestDurationJSONNumbersOutOfRangeRefused(t *testing.T) {
+	for _, in := range []string{`1e300`, `-5`, `1e10`} {
+		var d Duration
+		if err := d.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%s: accepted as %s", in, d)
+		}
+	}
+	var d Duration
+	if err := d.UnmarshalJSON([]byte(`1.5`)); err != nil || d.D() != 1500*time.Millisecond {
+		t.Fatalf("1.5: %v %s", err, d)
+	}
+}
