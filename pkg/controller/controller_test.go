@@ -459,7 +459,8 @@ func TestStoreFailureBlocksSideEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The runner has tried (and failed) to store its first transitions: by then it would have acted.
+	eventually(t, "three failed store writes", 5*time.Second, func() bool { return e.store.failedUpdates() >= 3 })
 	if len(e.ecs.updates) != 0 || len(e.router.sets) != 0 {
 		t.Fatalf("side effects ran without a stored transition: %v %v (deployment %s)", e.ecs.updates, e.router.sets, d.ID)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
@@ -17,6 +18,7 @@ type memStore struct {
 	events []deploy.Event
 	seq    int64
 	fail   error // returned by UpdateDeployment when set
+	failed int   // UpdateDeployment calls answered with fail
 }
 
 func newMemStore() *memStore { return &memStore{deps: map[string]deploy.Deployment{}} }
@@ -38,6 +40,7 @@ func (s *memStore) UpdateDeployment(_ context.Context, d *deploy.Deployment) err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
+		s.failed++
 		return s.fail
 	}
 	o, ok := s.deps[d.ID]
@@ -114,6 +117,30 @@ func (s *memStore) Events(_ context.Context, id string, after int64) ([]deploy.E
 }
 
 func (s *memStore) Close() error { return nil }
+
+func (s *memStore) failedUpdates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
+func (a *fakeAlarms) callCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls
+}
+
+// eventually waits until cond holds (the event a test expects), failing after limit.
+func eventually(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
 
 func (s *memStore) actions(id string) []string {
 	evs, _ := s.Events(context.Background(), id, 0)

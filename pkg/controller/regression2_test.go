@@ -227,7 +227,10 @@ func TestRegression2RecoveryRollsBackOnOneTimeout(t *testing.T) {
 	e.waitFor(d.ID, "canary", func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting && d.StepStartedAt != nil })
 	e.stop()
 	e2 := newEnv(t, store, e.router, e.ecs, e.alarms, func(o *Options) { o.Router = &timeoutOnceRouter{fakeRouter: e.router} })
-	time.Sleep(300 * time.Millisecond)
+	// Recovery has decided: its event is written.
+	eventually(t, "the recovery decision", 5*time.Second, func() bool {
+		return slices.Contains(store.actions(d.ID), "recover") || slices.Contains(store.actions(d.ID), "rollback")
+	})
 	got, _ := store.GetDeployment(context.Background(), d.ID)
 	t.Logf("after restart: state=%s cause=%s reason=%q", got.State, got.Cause, got.Reason)
 	_ = e2

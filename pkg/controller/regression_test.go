@@ -133,7 +133,8 @@ func TestRegressionRollbackSideEffectWithoutStoredTransition(t *testing.T) {
 	e.store.fail = deploy.Errorf("store.Update", deploy.KindConflict, "stale version")
 	e.store.mu.Unlock()
 	e.alarms.set("alarm-5xx", "ALARM")
-	time.Sleep(500 * time.Millisecond)
+	// The alarm has been seen and the rollback's write refused: the moment a ModifyListener would go.
+	eventually(t, "the rollback write refused", 5*time.Second, func() bool { return e.store.failedUpdates() >= 2 })
 	e.router.mu.Lock()
 	after := len(e.router.sets)
 	e.router.mu.Unlock()
@@ -154,7 +155,8 @@ func TestRegressionStoreFailureSideEffectAfterOneSecond(t *testing.T) {
 	if _, err := e.c.Create(context.Background(), deploy.CreateRequest{Service: "web", ImageTag: "v2"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// Past the one-second retry pause: several rounds of failed writes.
+	eventually(t, "repeated failed writes", 10*time.Second, func() bool { return e.store.failedUpdates() >= 4 })
 	e.ecs.mu.Lock()
 	defer e.ecs.mu.Unlock()
 	if len(e.ecs.updates) != 0 {
