@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -48,19 +49,22 @@ func BenchmarkCallEconomy(b *testing.B) {
 func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
 	f := newFleet(b, n, pollEvery)
 	f.measureServicesList(b, 5)
-	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)))
-	if len(refused) > 0 {
-		b.Logf("%d of %d creates refused, e.g. %v", len(refused), n, refused[0])
-	}
+	t0 := time.Now()
+	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)), time.Minute)
+	created := time.Since(t0)
 	// In flight: the first step is verified and baking (or the deployment already ended, which is
 	// reported below rather than waited for).
-	states := f.waitAll(ids, 2*time.Minute, func(d *deploy.Deployment) bool {
+	states := f.waitAll(ids, 90*time.Second, func(d *deploy.Deployment) bool {
 		return d.State.Terminal() || (d.State == deploy.StateShifting && d.StepStartedAt != nil)
 	})
 	baking := states[deploy.StateShifting]
-	report(b, "deployments: %d created, %d refused; at the start of the window: %v", len(ids), len(refused), states)
+	report(b, "%d requested in %s: %d accepted, %d refused %v; at the start of the window: %v; not succeeded: %v",
+		n, created.Round(time.Millisecond), len(ids), len(refused), refusals(refused), states, f.endings())
+	if baking < n {
+		report(b, "WARNING: only %d of %d deployments in flight during the window", baking, n)
+	}
 	b.ResetTimer()
-	t0 := time.Now()
+	t0 = time.Now()
 	time.Sleep(window) // the measurement itself: the daemon's steady-state traffic over the window
 	t1 := time.Now()
 	b.StopTimer()
@@ -83,29 +87,14 @@ func benchBucket(b *testing.B, n int, pollEvery time.Duration) {
 	f.px.Reset()
 	b.ResetTimer()
 	t0 := time.Now()
-	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)})
+	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)}, time.Minute)
 	created := time.Since(t0)
-	states := f.waitAll(ids, 150*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	states := f.waitAll(ids, 2*time.Minute, func(d *deploy.Deployment) bool { return d.State.Terminal() })
 	elapsed := time.Since(t0)
 	b.StopTimer()
-	causes := map[string]int{}
-	for _, d := range f.last {
-		if d.State == deploy.StateRolledBack || d.State == deploy.StateFailed {
-			causes[string(d.State)+"/"+string(d.Cause)]++
-		}
-	}
-	byStatus := map[string]int{}
-	for _, err := range refused {
-		var api *client.APIError
-		if errors.As(err, &api) {
-			byStatus[strconv.Itoa(api.Status)]++
-		} else {
-			byStatus["no answer"]++
-		}
-	}
 	c := f.px.Counts()
-	report(b, "%d requested in %s: %d accepted, %d refused %v; after %s: %v; not succeeded by cause: %v",
-		n, created.Round(time.Millisecond), len(ids), len(refused), byStatus, elapsed.Round(time.Second), states, causes)
+	report(b, "%d requested in %s: %d accepted, %d refused %v; after %s: %v; not succeeded: %v",
+		n, created.Round(time.Millisecond), len(ids), len(refused), refusals(refused), elapsed.Round(time.Second), states, f.endings())
 	report(b, "calls through the proxies (throttled = refused by the emulated bucket):\n%s", table(c, elapsed))
 	b.ReportMetric(float64(len(refused)), "refused")
 	b.ReportMetric(float64(states[deploy.StateSucceeded]), "succeeded")
@@ -206,12 +195,15 @@ func (f *fleet) measureServicesList(b *testing.B, requests int) {
 	b.ReportMetric(per, "services-get-calls/req")
 }
 
-// createAll requests one deployment of v2 per service, 8 at a time; it returns the ids of the accepted
-// ones and the errors of the refused ones.
-func (f *fleet) createAll(s *deploy.Strategy) (ids []string, refused []error) {
+// createAll requests one deployment of v2 per service, 8 at a time, for at most budget (a request still
+// unanswered then is abandoned and counted as refused with no answer); it returns the ids of the accepted
+// deployments and the errors of the refused ones.
+func (f *fleet) createAll(s *deploy.Strategy, budget time.Duration) (ids []string, refused []error) {
+	ctx, cancel := context.WithTimeout(f.e.ctx, budget)
+	defer cancel()
 	var mu sync.Mutex
 	_ = parallel(len(f.stacks), 8, func(i int) error {
-		d, err := f.e.c.CreateDeployment(f.e.ctx, f.stacks[i].Name, "v2", client.DeployOptions{Strategy: s, Reason: "economy bench"})
+		d, err := f.e.c.CreateDeployment(ctx, f.stacks[i].Name, "v2", client.DeployOptions{Strategy: s, Reason: "economy bench"})
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -223,6 +215,42 @@ func (f *fleet) createAll(s *deploy.Strategy) (ids []string, refused []error) {
 	})
 	sort.Strings(ids)
 	return ids, refused
+}
+
+// refusals groups create errors by HTTP status.
+func refusals(errs []error) map[string]int {
+	out := map[string]int{}
+	for _, err := range errs {
+		var api *client.APIError
+		if errors.As(err, &api) {
+			out[strconv.Itoa(api.Status)+" "+api.Code]++
+		} else {
+			out["no answer"]++
+		}
+	}
+	return out
+}
+
+// endings groups the deployments that did not succeed by state and cause, with one reason of each.
+func (f *fleet) endings() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := map[string]int{}
+	example := map[string]string{}
+	for _, d := range f.last {
+		if d.State == deploy.StateRolledBack || d.State == deploy.StateFailed || d.State == deploy.StateRollingBack {
+			k := string(d.State) + "/" + string(d.Cause)
+			n[k]++
+			if example[k] == "" {
+				example[k] = d.Reason
+			}
+		}
+	}
+	out := map[string]string{}
+	for k, c := range n {
+		out[k] = fmt.Sprintf("%d, e.g. %q", c, example[k])
+	}
+	return out
 }
 
 // waitAll polls every deployment until cond holds for all of them or timeout passes, and returns how
