@@ -50,11 +50,11 @@ func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
 	f := newFleet(b, n, pollEvery)
 	f.measureServicesList(b, 5)
 	t0 := time.Now()
-	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)), time.Minute)
+	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)), 45*time.Second)
 	created := time.Since(t0)
 	// In flight: the first step is verified and baking (or the deployment already ended, which is
 	// reported below rather than waited for).
-	states := f.waitAll(ids, 90*time.Second, func(d *deploy.Deployment) bool {
+	states := f.waitAll(ids, 75*time.Second, func(d *deploy.Deployment) bool {
 		return d.State.Terminal() || (d.State == deploy.StateShifting && d.StepStartedAt != nil)
 	})
 	baking := states[deploy.StateShifting]
@@ -87,7 +87,7 @@ func benchBucket(b *testing.B, n int, pollEvery time.Duration) {
 	f.px.Reset()
 	b.ResetTimer()
 	t0 := time.Now()
-	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)}, time.Minute)
+	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)}, 45*time.Second)
 	created := time.Since(t0)
 	states := f.waitAll(ids, 2*time.Minute, func(d *deploy.Deployment) bool { return d.State.Terminal() })
 	elapsed := time.Since(t0)
@@ -196,7 +196,7 @@ func (f *fleet) measureServicesList(b *testing.B, requests int) {
 }
 
 // createAll requests one deployment of v2 per service, 8 at a time, for at most budget (a request still
-// unanswered then is abandoned and counted as refused with no answer); it returns the ids of the accepted
+// unanswered then is abandoned and counted as refused, though the daemon may have created it); it returns the ids of the accepted
 // deployments and the errors of the refused ones.
 func (f *fleet) createAll(s *deploy.Strategy, budget time.Duration) (ids []string, refused []error) {
 	ctx, cancel := context.WithTimeout(f.e.ctx, budget)
@@ -222,10 +222,13 @@ func refusals(errs []error) map[string]int {
 	out := map[string]int{}
 	for _, err := range errs {
 		var api *client.APIError
-		if errors.As(err, &api) {
+		switch {
+		case errors.As(err, &api):
 			out[strconv.Itoa(api.Status)+" "+api.Code]++
-		} else {
-			out["no answer"]++
+		case errors.Is(err, context.DeadlineExceeded):
+			out["unanswered within the create budget (may exist)"]++
+		default:
+			out["transport: "+err.Error()]++
 		}
 	}
 	return out
