@@ -46,6 +46,40 @@ func BenchmarkCallEconomy(b *testing.B) {
 	b.Run(fmt.Sprintf("elb-bucket/n=%d/poll=%s", n, pollEvery), func(b *testing.B) { benchBucket(b, n, pollEvery) })
 }
 
+// BenchmarkServicesList times `GET /v1/services` (one op = one request) on an idle daemon configured with
+// $SWITCHYARD_BENCH_SERVICES services (default 500), and reports p50/p99 and the AWS calls made meanwhile
+// per request (a background cache refresh counts too: it is traffic the listing costs).
+func BenchmarkServicesList(b *testing.B) {
+	if testing.Short() {
+		b.Skip("expensive: N services in the emulator")
+	}
+	n := envInt(b, "SWITCHYARD_BENCH_SERVICES", 500)
+	f := newFleet(b, n, config.DefaultPollInterval)
+	if _, err := f.e.c.Services(f.e.ctx); err != nil { // warm-up
+		b.Fatal(err)
+	}
+	f.px.Reset()
+	took := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	t0 := time.Now()
+	for range b.N {
+		t := time.Now()
+		if _, err := f.e.c.Services(f.e.ctx); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(t))
+	}
+	elapsed := time.Since(t0)
+	b.StopTimer()
+	c := f.px.Counts()
+	report(b, "GET /v1/services x%d with %d services: p50 %s p99 %s max %s; %.1f AWS calls per request (goal at 500: p99 < 50ms):\n%s",
+		b.N, n, quantile(took, 0.5).Round(time.Microsecond*100), quantile(took, 0.99).Round(time.Microsecond*100),
+		quantile(took, 1).Round(time.Microsecond*100), float64(c.Sum(nil).Calls)/float64(b.N), table(c, elapsed))
+	b.ReportMetric(float64(quantile(took, 0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(quantile(took, 0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(c.Sum(nil).Calls)/float64(b.N), "aws-calls/op")
+}
+
 func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
 	f := newFleet(b, n, pollEvery)
 	f.measureServicesList(b, 5)
