@@ -149,7 +149,9 @@ type fleet struct {
 	last map[string]*deploy.Deployment // latest read of each deployment by waitAll
 }
 
-func newFleet(tb testing.TB, n int, pollEvery time.Duration) *fleet {
+// newFleet builds the fleet and starts its daemon; edits rewrite the config after the proxy edit (e.g. to
+// drop the e2e timeouts under `defaults:` and see the daemon's own).
+func newFleet(tb testing.TB, n int, pollEvery time.Duration, edits ...func(string) string) *fleet {
 	tb.Helper()
 	k := emulator.Shared(tb)
 	ctx := emulator.Context(tb, 5*time.Minute)
@@ -198,7 +200,11 @@ func newFleet(tb testing.TB, n int, pollEvery time.Duration) *fleet {
 		sb.WriteString(st.ServiceYAML(""))
 	}
 	f.px = newProxies(tb)
-	if err := os.WriteFile(e.cfg, []byte(f.px.edit(sb.String())), 0o600); err != nil {
+	yaml = f.px.edit(sb.String())
+	for _, edit := range edits {
+		yaml = edit(yaml)
+	}
+	if err := os.WriteFile(e.cfg, []byte(yaml), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 	e.d = e.start()
