@@ -21,10 +21,11 @@ want=${*:-kumo tofu tflint tfsec}
 for t in $want; do
   case $t in
   kumo)
-    v=$(go list -m -f '{{.Version}}' github.com/sivchari/kumo)
+    # A test-only tool: pinned in its own module (tools/kumo/go.mod), not in the product's go.mod.
+    v=$(cd tools/kumo && go list -m -f '{{.Version}}' github.com/sivchari/kumo)
     have "$v" kumo && continue
-    step "building kumo $v (go.mod tool line)"
-    go build -o "$bin/kumo" github.com/sivchari/kumo/cmd/kumo
+    step "building kumo $v (tools/kumo/go.mod tool line)"
+    (cd tools/kumo && go build -o "$bin/kumo" github.com/sivchari/kumo/cmd/kumo)
     stamp "$v" kumo ;;
   tofu)
     have "$TOFU_VERSION" tofu && continue
