@@ -38,7 +38,8 @@ func init() {
 }
 
 // Binary finds the kumo binary: $KUMO_BIN, then .tools/bin/kumo at the module root (built by
-// scripts/tools.sh), then `go tool -n kumo` (the go.mod tool line; builds it on first use).
+// scripts/tools.sh), then `go tool -n kumo` in tools/kumo (its own module's tool line; builds it on
+// first use).
 func Binary() (string, error) {
 	if p := os.Getenv("KUMO_BIN"); p != "" {
 		return p, nil
@@ -49,7 +50,11 @@ func Binary() (string, error) {
 			return p, nil
 		}
 	}
-	out, err := exec.Command("go", "tool", "-n", "kumo").Output()
+	cmd := exec.Command("go", "tool", "-n", "kumo")
+	if root, err := ModuleRoot(); err == nil {
+		cmd.Dir = filepath.Join(root, "tools", "kumo")
+	}
+	out, err := cmd.Output()
 	if err != nil {
 		return "", fmt.Errorf("emulator: kumo not found (run scripts/tools.sh kumo): %w", err)
 	}
