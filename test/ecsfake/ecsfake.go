@@ -56,6 +56,13 @@ type Options struct {
 	StartDelay time.Duration // 0: DefaultStartDelay
 	Region     string        // "": DefaultRegion
 	AccountID  string        // "": DefaultAccountID
+	// Runner, when set, starts a real server for every task (runner.go); nil: tasks are only IPs.
+	Runner TaskRunnerFunc
+	// FailureThreshold is how many failed task starts fail a deployment with a Runner (0: 3).
+	FailureThreshold int
+	// StopDelay is how long a deregistered task of a Runner keeps serving before it is stopped;
+	// 0: the target group's deregistration delay when ELBv2 can describe it, else none; < 0: none.
+	StopDelay time.Duration
 }
 
 // Fake is a running fake ECS endpoint.
@@ -82,6 +89,7 @@ type Fake struct {
 	svcTags    map[string]map[string]string // service ARN -> tags
 	timers     map[*time.Timer]struct{}
 	scaling    scalingState // Application Auto Scaling (scaling.go)
+	exits      []TaskExit   // tasks that failed to start or exited (runner.go)
 	ctx        context.Context
 	cancel     context.CancelFunc
 }
@@ -132,6 +140,13 @@ type task struct {
 	deployment string
 	container  string
 	startedAt  time.Time
+
+	// With a Runner (runner.go):
+	port     int           // the runner's port; 0: the service's container port
+	stopFn   func()        // stops the server
+	exited   <-chan error  // fires when the task exits on its own
+	done     chan struct{} // closed when the fake stops the task
+	stopOnce sync.Once
 }
 
 // Start serves a fake ECS API on 127.0.0.1 on a free port.
@@ -216,6 +231,7 @@ func (f *Fake) Close() {
 	defer cancel()
 	_ = f.srv.Shutdown(ctx)
 	f.wg.Wait()
+	f.stopAllTasks()
 }
 
 // SetStartDelay sets how long new deployments stay IN_PROGRESS before their tasks start.
@@ -288,6 +304,7 @@ type TaskSnapshot struct {
 	IP             string
 	TaskDefinition string
 	DeploymentID   string
+	Port           int // the runner's port; 0 without a Runner
 }
 
 // Service returns a snapshot of the named service (the first match across clusters).
@@ -315,7 +332,7 @@ func (f *Fake) Service(name string) (ServiceSnapshot, bool) {
 				DesiredCount: d.desired, RunningCount: d.running, FailedTasks: d.failed,
 			})
 			for _, t := range d.tasks {
-				snap.Tasks = append(snap.Tasks, TaskSnapshot{ARN: t.arn, IP: t.ip, TaskDefinition: t.taskDef, DeploymentID: d.id})
+				snap.Tasks = append(snap.Tasks, TaskSnapshot{ARN: t.arn, IP: t.ip, TaskDefinition: t.taskDef, DeploymentID: d.id, Port: t.port})
 			}
 		}
 		return snap, true
@@ -372,18 +389,43 @@ func (f *Fake) Seed(cluster, serviceName, taskDef string, desired int, targetGro
 	}
 	d := &deployment{id: f.nextDeploymentID(), status: "PRIMARY", rollout: "COMPLETED", taskDef: td.arn, desired: desired,
 		running: desired, createdAt: now, updatedAt: now}
-	for range desired {
-		d.tasks = append(d.tasks, f.newTaskLocked(s, d))
-	}
 	s.deployments = []*deployment{d}
+	if f.opts.Runner == nil {
+		for range desired {
+			d.tasks = append(d.tasks, f.newTaskLocked(s, d))
+		}
+	}
 	f.services[key] = s
 	f.mu.Unlock()
+	if f.opts.Runner != nil {
+		tasks, err := f.runTasks(s, d)
+		if err != nil {
+			return "", fmt.Errorf("ecsfake: seed %s: %w", key, err)
+		}
+		f.mu.Lock()
+		f.addTasksLocked(d, tasks)
+		f.mu.Unlock()
+	}
 	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
 	defer cancel()
 	if err := f.register(ctx, s.targetGroupARN, s.containerPort, d.tasks); err != nil {
 		return "", fmt.Errorf("ecsfake: seed %s: %w", key, err)
 	}
+	f.mu.Lock()
+	for _, t := range d.tasks {
+		f.watchLocked(t)
+	}
+	f.mu.Unlock()
 	return td.arn, nil
+}
+
+// addTasksLocked makes started runner tasks d's running tasks.
+func (f *Fake) addTasksLocked(d *deployment, tasks []*task) {
+	for _, t := range tasks {
+		f.tasks[t.arn] = t
+	}
+	d.tasks = append(d.tasks, tasks...)
+	d.running = len(d.tasks)
 }
 
 func firstContainer(td *taskDef) string {
@@ -420,16 +462,21 @@ func (f *Fake) nextDeploymentID() string {
 
 // newTaskLocked gives a task an IP in 10.0.0.0/16 (only a string: nothing listens there).
 func (f *Fake) newTaskLocked(s *service, d *deployment) *task {
-	f.seq++
+	t := f.allocTaskLocked(s, d)
 	n := f.seq
-	t := &task{
-		arn:     fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%032x", f.opts.Region, f.opts.AccountID, s.cluster, n),
-		ip:      fmt.Sprintf("10.0.%d.%d", (n/250)%250, n%250+1),
+	t.ip = fmt.Sprintf("10.0.%d.%d", (n/250)%250, n%250+1)
+	f.tasks[t.arn] = t
+	return t
+}
+
+// allocTaskLocked names a new task of d; a Runner gives it its address.
+func (f *Fake) allocTaskLocked(s *service, d *deployment) *task {
+	f.seq++
+	return &task{
+		arn:     fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%032x", f.opts.Region, f.opts.AccountID, s.cluster, f.seq),
 		taskDef: d.taskDef, service: s.name, cluster: s.cluster, deployment: d.id, container: s.containerName,
 		startedAt: time.Now(),
 	}
-	f.tasks[t.arn] = t
-	return t
 }
 
 // register puts the tasks' IPs into the target group.
@@ -464,7 +511,9 @@ func targetsOf(port int, tasks []*task) []elbtypes.TargetDescription {
 	out := make([]elbtypes.TargetDescription, 0, len(tasks))
 	for _, t := range tasks {
 		td := elbtypes.TargetDescription{Id: aws.String(t.ip)}
-		if port > 0 {
+		if t.port > 0 {
+			td.Port = aws.Int32(int32(t.port))
+		} else if port > 0 {
 			td.Port = aws.Int32(int32(port))
 		}
 		out = append(out, td)
@@ -513,8 +562,26 @@ func (f *Fake) runDeployment(s *service, d *deployment, fail bool, reason string
 		f.mu.Unlock()
 		return
 	}
-	for range d.desired {
-		d.tasks = append(d.tasks, f.newTaskLocked(s, d))
+	if f.opts.Runner != nil {
+		f.mu.Unlock()
+		started, err := f.runTasks(s, d)
+		f.mu.Lock()
+		if err != nil {
+			// The circuit breaker: the same shape as FailNext; the previous deployment keeps its tasks.
+			d.rollout, d.reason, d.pending, d.running = "FAILED", err.Error(), 0, 0
+			d.updatedAt = time.Now()
+			f.mu.Unlock()
+			return
+		}
+		if started == nil && d.desired > 0 {
+			f.mu.Unlock() // superseded or closed while starting
+			return
+		}
+		f.addTasksLocked(d, started)
+	} else {
+		for range d.desired {
+			d.tasks = append(d.tasks, f.newTaskLocked(s, d))
+		}
 	}
 	tg, port, tasks := s.targetGroupARN, s.containerPort, append([]*task(nil), d.tasks...)
 	f.mu.Unlock()
@@ -530,8 +597,14 @@ func (f *Fake) runDeployment(s *service, d *deployment, fail bool, reason string
 		d.rollout, d.reason, d.pending, d.running, d.failed = "FAILED", "tasks could not be registered: "+err.Error(), 0, 0, max(d.desired, 1)
 		d.updatedAt = time.Now()
 		f.mu.Unlock()
+		stopAll(tasks)
 		return
 	}
+	f.mu.Lock()
+	for _, t := range tasks {
+		f.watchLocked(t)
+	}
+	f.mu.Unlock()
 
 	f.mu.Lock()
 	d.running, d.pending = len(d.tasks), 0
@@ -553,6 +626,7 @@ func (f *Fake) runDeployment(s *service, d *deployment, fail bool, reason string
 	}
 	f.mu.Unlock()
 	f.deregister(ctx, tg, port, stale)
+	f.drainAndStop(ctx, tg, stale)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d.rollout = "COMPLETED"
