@@ -35,7 +35,8 @@ type Options struct {
 	// PollInterval paces guard readings (alarms, ECS, readiness) and decisions (default 1s).
 	PollInterval time.Duration
 	// RouteRefresh paces the background read of every service's live weights that GET /v1/services
-	// and the create check answer from (default 5 × PollInterval, at least 2s).
+	// and the create check answer from (default 10 × PollInterval, at least 2s): one batched read of
+	// every route (20 ARNs a call) per refresh.
 	RouteRefresh time.Duration
 	// RecoveryRollback makes a restart roll back every deployment that had moved traffic, instead of
 	// resuming it (see docs/recovery.md).
@@ -88,7 +89,7 @@ func New(o Options) (*Controller, error) {
 		o.PollInterval = time.Second
 	}
 	if o.RouteRefresh <= 0 {
-		o.RouteRefresh = max(5*o.PollInterval, 2*time.Second)
+		o.RouteRefresh = max(10*o.PollInterval, 2*time.Second)
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()

@@ -126,7 +126,7 @@ func (r *runner) awaitReady(ctx context.Context) error {
 				return nil
 			}
 			if rd.Service.Stable() && rd.Service.TaskDefinition == d.TaskDef {
-				r.c.obs.Demand(svc.TargetGroups[d.To]) // targets are the last thing to come up: look sooner
+				r.c.obs.Demand(d.ID) // targets are the last thing to come up: look sooner
 			}
 		} else if rd.ServiceErr != "" {
 			why = rd.ServiceErr

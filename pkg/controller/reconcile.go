@@ -72,7 +72,7 @@ func (r *runner) reconcile(ctx context.Context) error {
 			return r.retire(ctx)
 		}
 		if !ev.verdict.Fresh && r.d.TaskDef != "" {
-			r.c.obs.Demand(r.svc.TargetGroups[r.d.To])
+			r.c.obs.Demand(r.d.ID)
 		}
 		if err := r.await(ctx, dec); err != nil {
 			return err

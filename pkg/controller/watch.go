@@ -103,11 +103,6 @@ func (r *runner) evaluate() (evaluation, guard.Readings) {
 			r.unhealthy = &t
 		}
 	}
-	spec := r.guardSpec()
-	if spec.Health && r.now().Sub(rd.TargetsAt) > spec.StaleAfter/3 {
-		// The target group's cadence (often 30 s) can be longer than guard_stale_after: ask in time.
-		r.c.obs.Demand(r.svc.TargetGroups[r.d.To])
-	}
-	v := guard.Evaluate(spec, rd, r.freshSince(), r.watchedFrom, r.now())
+	v := guard.Evaluate(r.guardSpec(), rd, r.freshSince(), r.watchedFrom, r.now())
 	return evaluation{verdict: v, unhealthy: r.unhealthy}, rd
 }

@@ -102,7 +102,7 @@ func TestObserverBatchesEveryDeploymentIntoOneRound(t *testing.T) {
 	if r.reads["tg1"] != 1 {
 		t.Fatalf("target health read %d times in 5 s with a 10 s health-check interval", r.reads["tg1"])
 	}
-	o.Demand("tg1")
+	o.Demand("d1")
 	o.Poll(context.Background())
 	if r.reads["tg1"] != 2 || r.reads["tg2"] != 1 {
 		t.Fatalf("a demand reads only that target group at once, got %v", r.reads)
@@ -144,7 +144,7 @@ func TestEvaluateFailedPollsGoStaleNeverHealthy(t *testing.T) {
 	a.states["a"] = "ALARM" // unseen: every poll fails
 	for i := 0; i < 31; i++ {
 		clk.Advance(time.Second)
-		o.Demand("tg")
+		o.Demand("d")
 		o.Poll(context.Background())
 	}
 	v := Evaluate(spec("a"), o.Readings("d"), bakeStart, t0, clk.Now())
@@ -206,4 +206,58 @@ func TestEvaluateAcknowledgedAlarm(t *testing.T) {
 	if v := Evaluate(s, o.Readings("d"), since, since, clk.Now()); v.Trigger != nil || !v.Fresh {
 		t.Fatalf("an acknowledged alarm neither triggers nor blocks: %+v", v)
 	}
+}
+
+// With many deployments the observer stretches the ECS and target-health cadences so that their call
+// rates stay inside MaxServiceCallsPerSecond and MaxTargetCallsPerSecond, in steady state.
+func TestObserverKeepsReadsWithinBudget(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{}}
+	o, e, r, clk := newObserver(a)
+	for i := 0; i < 100; i++ {
+		id := string(rune('A'+i%26)) + string(rune('a'+i/26))
+		o.Watch(id, Watch{Alarms: []string{"a-" + id}, Cluster: "c-" + id, Service: "s", TargetGroup: "tg-" + id})
+	}
+	o.Poll(context.Background()) // the first round reads everything once
+	ecs0, tg0 := ecsCalls(e), tgReads(r)
+	const secs = 120
+	for i := 0; i < secs; i++ {
+		clk.Advance(time.Second)
+		o.Poll(context.Background())
+	}
+	ecsRate := float64(ecsCalls(e)-ecs0) / secs
+	tgRate := float64(tgReads(r)-tg0) / secs
+	if ecsRate > MaxServiceCallsPerSecond*1.1 || tgRate > MaxTargetCallsPerSecond*1.1 {
+		t.Fatalf("ECS %.2f calls/s (budget %v), target health %.2f/s (budget %v)", ecsRate, MaxServiceCallsPerSecond, tgRate, MaxTargetCallsPerSecond)
+	}
+	if ecsRate == 0 || tgRate == 0 {
+		t.Fatalf("reads stopped: ECS %.2f/s, targets %.2f/s", ecsRate, tgRate)
+	}
+	if len(a.calls) != 1+secs {
+		t.Fatalf("alarms must still be read every interval: %d calls in %d rounds", len(a.calls), 1+secs)
+	}
+	rd := o.Readings("Aa")
+	if rd.ServiceEvery < 10*time.Second || rd.TargetsEvery < 30*time.Second {
+		t.Fatalf("cadences %s / %s", rd.ServiceEvery, rd.TargetsEvery)
+	}
+	t.Logf("100 deployments in 100 clusters: ECS %.2f calls/s every %s, target health %.2f/s every %s", ecsRate, rd.ServiceEvery, tgRate, rd.TargetsEvery)
+}
+
+func ecsCalls(e *fakeECS) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, c := range e.calls {
+		n += len(c)
+	}
+	return n
+}
+
+func tgReads(r *fakeRouter) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.reads {
+		n += c
+	}
+	return n
 }

@@ -30,13 +30,17 @@ type Observer struct {
 	Clock      clock.Clock
 	Log        *zap.Logger
 
-	mu       sync.Mutex
-	watches  map[string]*entry
-	alarms   map[string]Alarm
-	alarmErr string
-	services map[[2]string]serviceReading
-	targets  map[string]*targetReading
-	kick     chan struct{}
+	mu           sync.Mutex
+	serviceEvery time.Duration // the current cadence of ECS reads
+	targetFloor  time.Duration // the shortest target-health cadence the budget allows
+	watches      map[string]*entry
+	alarms       map[string]Alarm
+	alarmErr     string
+	services     map[[2]string]serviceReading
+	targets      map[string]*targetReading
+	inFlight     map[string]bool
+	sem          chan struct{} // bounds concurrent target-health reads
+	kick         chan struct{}
 }
 
 type entry struct {
@@ -50,6 +54,13 @@ type serviceReading struct {
 	at      time.Time
 	goodAt  time.Time
 	err     string
+	demand  bool
+}
+
+// targetCadence is how often a target group's health is read: its health-check interval, but no more
+// often than the poll interval nor than MaxTargetCallsPerSecond allows for all target groups.
+func (o *Observer) targetCadence(tr *targetReading) time.Duration {
+	return max(tr.interval, o.Interval, o.targetFloor)
 }
 
 type targetReading struct {
@@ -70,7 +81,8 @@ func NewObserver(a deploy.Alarms, c deploy.Containers, r deploy.TrafficRouter, i
 	}
 	return &Observer{Alarms: a, Containers: c, Router: r, Interval: interval, Clock: clk, Log: log,
 		watches: map[string]*entry{}, alarms: map[string]Alarm{}, services: map[[2]string]serviceReading{},
-		targets: map[string]*targetReading{}, kick: make(chan struct{}, 1)}
+		targets: map[string]*targetReading{}, inFlight: map[string]bool{}, sem: make(chan struct{}, 8),
+		kick: make(chan struct{}, 1)}
 }
 
 // Watch starts (or changes) what is read for deployment id and returns a channel that receives after
@@ -100,17 +112,28 @@ func (o *Observer) Unwatch(id string) {
 	o.mu.Unlock()
 }
 
-// Demand asks for a target-health reading of tg at the next round, sooner than its cadence (a bake
-// ended and needs evidence newer than its start).
-func (o *Observer) Demand(tg string) {
+// Demand asks for a reading of deployment id's ECS service and target health at the next round,
+// sooner than their cadence (a bake ended and needs evidence newer than its start).
+func (o *Observer) Demand(id string) {
 	o.mu.Lock()
-	if tr := o.targets[tg]; tr != nil && !tr.demand {
-		tr.demand = true
-		o.mu.Unlock()
-		o.Kick()
-		return
+	e := o.watches[id]
+	kick := false
+	if e != nil && e.w.TargetGroup != "" {
+		if tr := o.targets[e.w.TargetGroup]; tr != nil && !tr.demand {
+			tr.demand, kick = true, true
+		}
+	}
+	if e != nil && e.w.Service != "" {
+		k := [2]string{e.w.Cluster, e.w.Service}
+		if sr, ok := o.services[k]; ok && !sr.demand {
+			sr.demand, kick = true, true
+			o.services[k] = sr
+		}
 	}
 	o.mu.Unlock()
+	if kick {
+		o.Kick()
+	}
 }
 
 // Kick starts a round now instead of at the next tick.
@@ -138,9 +161,11 @@ func (o *Observer) Readings(id string) Readings {
 	if e.w.Service != "" {
 		s := o.services[[2]string{e.w.Cluster, e.w.Service}]
 		r.Service, r.ServicePresent, r.ServiceAt, r.ServiceGoodAt, r.ServiceErr = s.svc, s.present, s.at, s.goodAt, s.err
+		r.ServiceEvery = max(o.serviceEvery, o.Interval)
 	}
 	if tr := o.targets[e.w.TargetGroup]; tr != nil {
 		r.Targets, r.TargetsAt, r.TargetsErr = append([]deploy.Target(nil), tr.targets...), tr.at, tr.err
+		r.TargetsEvery = o.targetCadence(tr)
 	}
 	return r
 }
@@ -158,10 +183,19 @@ func (o *Observer) AlarmStates(names []string) map[string]deploy.AlarmState {
 	return out
 }
 
-// Run polls until ctx ends.
+// Steady-state budgets of the guard reads, whatever the number of deployments: the observer stretches
+// the cadence of ECS and target-health reads so that their sum stays under these rates (alarms are
+// read every interval: 100 names a call). Bake ends and readiness ask for readings sooner (Demand).
+const (
+	MaxServiceCallsPerSecond = 5.0 // DescribeServices
+	MaxTargetCallsPerSecond  = 3.0 // DescribeTargetHealth (an ELB Describe*: the account shares one bucket)
+)
+
+// Run polls until ctx ends. Each kind of read runs on its own: a slow or throttled ECS or target-health
+// read never holds up the next alarm poll, and a read still in flight is not started twice.
 func (o *Observer) Run(ctx context.Context) {
 	for {
-		o.Poll(ctx)
+		o.round(ctx, false)
 		tick, stop := o.Clock.After(o.Interval)
 		select {
 		case <-ctx.Done():
@@ -174,52 +208,62 @@ func (o *Observer) Run(ctx context.Context) {
 	}
 }
 
-// Poll runs one round: alarms, ECS services and due target groups are read in parallel, then every
-// watcher is told.
-func (o *Observer) Poll(ctx context.Context) {
+// Poll runs one round and waits for it (tests).
+func (o *Observer) Poll(ctx context.Context) { o.round(ctx, true) }
+
+// round starts the reads that are due and not already in flight; each tells every watcher when done.
+func (o *Observer) round(ctx context.Context, wait bool) {
 	names, clusters, tgs := o.plan()
-	if len(o.snapshotIDs()) == 0 {
-		return
-	}
 	var wg sync.WaitGroup
-	if len(names) > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); o.pollAlarms(ctx, names) }()
-	}
-	for cluster, svcs := range clusters {
-		wg.Add(1)
-		go func() { defer wg.Done(); o.pollServices(ctx, cluster, svcs) }()
-	}
-	sem := make(chan struct{}, 8)
-	for _, tg := range tgs {
+	start := func(key string, f func()) {
+		o.mu.Lock()
+		if o.inFlight[key] {
+			o.mu.Unlock()
+			return
+		}
+		o.inFlight[key] = true
+		o.mu.Unlock()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			o.pollTargets(ctx, tg)
+			f()
+			o.mu.Lock()
+			delete(o.inFlight, key)
+			o.mu.Unlock()
+			o.notifyAll()
 		}()
 	}
-	wg.Wait()
+	if len(names) > 0 {
+		start("alarms", func() { o.pollAlarms(ctx, names) })
+	}
+	for cluster, svcs := range clusters {
+		start("ecs:"+cluster, func() { o.pollServices(ctx, cluster, svcs) })
+	}
+	for _, tg := range tgs {
+		start("tg:"+tg, func() {
+			o.sem <- struct{}{}
+			defer func() { <-o.sem }()
+			o.pollTargets(ctx, tg)
+		})
+	}
+	if wait {
+		wg.Wait()
+	}
+}
+
+// notifyAll tells every watcher that something new was read. Each part of a round notifies as soon as
+// it is done, so a slow target-health read never delays an alarm that is already known.
+func (o *Observer) notifyAll() {
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	for _, e := range o.watches {
 		select {
 		case e.notify <- struct{}{}:
 		default:
 		}
 	}
-	o.mu.Unlock()
 }
 
-func (o *Observer) snapshotIDs() []string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	ids := make([]string, 0, len(o.watches))
-	for id := range o.watches {
-		ids = append(ids, id)
-	}
-	return ids
-}
 
 // plan collects the alarm names, the services per cluster and the target groups due this round.
 func (o *Observer) plan() ([]string, map[string][]string, []string) {
@@ -243,9 +287,40 @@ func (o *Observer) plan() ([]string, map[string][]string, []string) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	perCluster := map[string]int{}
+	for k := range svcSet {
+		perCluster[k[0]]++
+	}
+	calls := 0
+	for _, n := range perCluster {
+		calls += (n + 9) / 10
+	}
+	o.serviceEvery = max(2*o.Interval, time.Duration(float64(calls)/MaxServiceCallsPerSecond*float64(time.Second)))
+	o.targetFloor = time.Duration(float64(len(tgSet)) / MaxTargetCallsPerSecond * float64(time.Second))
 	clusters := map[string][]string{}
 	for k := range svcSet {
-		clusters[k[0]] = append(clusters[k[0]], k[1])
+		sr := o.services[k]
+		// ECS state changes slowly and guards nothing that needs sub-second detection: at most every
+		// other round, slower with many clusters (unless never read, or asked for).
+		if sr.at.IsZero() || sr.demand || now.Sub(sr.at) >= o.serviceEvery-o.Interval/2 {
+			clusters[k[0]] = append(clusters[k[0]], k[1])
+		}
+	}
+	// Forget what nobody watches any more.
+	for n := range o.alarms {
+		if !nameSet[n] {
+			delete(o.alarms, n)
+		}
+	}
+	for k := range o.services {
+		if !svcSet[k] {
+			delete(o.services, k)
+		}
+	}
+	for tg := range o.targets {
+		if !tgSet[tg] {
+			delete(o.targets, tg)
+		}
 	}
 	var due []string
 	for tg := range tgSet {
@@ -254,7 +329,7 @@ func (o *Observer) plan() ([]string, map[string][]string, []string) {
 			tr = &targetReading{demand: true}
 			o.targets[tg] = tr
 		}
-		cadence := max(tr.interval, o.Interval)
+		cadence := o.targetCadence(tr)
 		if tr.demand || tr.at.IsZero() || now.Sub(tr.at) >= cadence-o.Interval/2 {
 			due = append(due, tg)
 		}
@@ -294,7 +369,7 @@ func (o *Observer) pollAlarms(ctx context.Context, names []string) {
 }
 
 func (o *Observer) pollServices(ctx context.Context, cluster string, names []string) {
-	cctx, cancel := context.WithTimeout(ctx, max(5*o.Interval, 5*time.Second))
+	cctx, cancel := context.WithTimeout(ctx, max(10*o.Interval, 30*time.Second)) // includes budget waits
 	got, err := o.Containers.DescribeServices(cctx, cluster, names)
 	cancel()
 	now := o.Clock.Now()
@@ -309,7 +384,7 @@ func (o *Observer) pollServices(ctx context.Context, cluster string, names []str
 			continue
 		}
 		svc, ok := got[n]
-		s.svc, s.present, s.at, s.err = svc, ok, now, ""
+		s.svc, s.present, s.at, s.err, s.demand = svc, ok, now, "", false
 		if ok {
 			s.goodAt = now
 		} else {
@@ -323,7 +398,7 @@ func (o *Observer) pollServices(ctx context.Context, cluster string, names []str
 }
 
 func (o *Observer) pollTargets(ctx context.Context, tg string) {
-	cctx, cancel := context.WithTimeout(ctx, max(5*o.Interval, 5*time.Second))
+	cctx, cancel := context.WithTimeout(ctx, max(10*o.Interval, 30*time.Second)) // includes budget waits
 	defer cancel()
 	o.mu.Lock()
 	needInterval := o.targets[tg].interval == 0

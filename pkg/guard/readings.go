@@ -34,10 +34,12 @@ type Readings struct {
 	ServiceAt      time.Time // last successful DescribeServices covering it
 	ServiceGoodAt  time.Time // last reading that found it present
 	ServiceErr     string
+	ServiceEvery   time.Duration // the cadence the ECS service is read at
 
-	Targets    []deploy.Target
-	TargetsAt  time.Time // last successful DescribeTargetHealth
-	TargetsErr string
+	Targets      []deploy.Target
+	TargetsAt    time.Time // last successful DescribeTargetHealth
+	TargetsErr   string
+	TargetsEvery time.Duration // the cadence target health is read at (its health-check interval)
 }
 
 // Spec says what guards one deployment and how to read them.
@@ -74,7 +76,9 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 	if staleAfter <= 0 {
 		staleAfter = deploy.DefaultGuardStaleAfter
 	}
-	check := func(name string, latestGood bool, readAt, goodAt time.Time, why string) {
+	// checkWithin records a guard that has no good reading newer than since (waiting) or none at all
+	// for longer than within (stale).
+	checkWithin := func(name string, latestGood bool, readAt, goodAt time.Time, why string, within time.Duration) {
 		if !latestGood || !readAt.After(since) {
 			v.Waiting = append(v.Waiting, name)
 		}
@@ -82,9 +86,12 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 		if base.Before(watchedFrom) {
 			base = watchedFrom
 		}
-		if now.Sub(base) > staleAfter {
+		if now.Sub(base) > within {
 			v.Stale = append(v.Stale, fmt.Sprintf("%s (no good reading for %s: %s)", name, now.Sub(base).Round(time.Second), why))
 		}
+	}
+	check := func(name string, latestGood bool, readAt, goodAt time.Time, why string) {
+		checkWithin(name, latestGood, readAt, goodAt, why, staleAfter)
 	}
 	var firing []string
 	detail := map[string]string{}
@@ -128,8 +135,12 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 				v.Trigger = &t
 			}
 		}
-		check("ECS service", r.ServicePresent && !r.ServiceAt.IsZero(), r.ServiceAt, r.ServiceGoodAt, orWhy(r.ServiceErr, "service missing"))
-		check("target health", !r.TargetsAt.IsZero(), r.TargetsAt, r.TargetsAt, orWhy(r.TargetsErr, "not read yet"))
+		checkWithin("ECS service", r.ServicePresent && !r.ServiceAt.IsZero(), r.ServiceAt, r.ServiceGoodAt, orWhy(r.ServiceErr, "service missing"),
+			max(staleAfter, 2*r.ServiceEvery))
+		// Target health is read at its target group's cadence: a reading is stale only when two of
+		// those have been missed (or guard_stale_after, whichever is longer).
+		checkWithin("target health", !r.TargetsAt.IsZero(), r.TargetsAt, r.TargetsAt, orWhy(r.TargetsErr, "not read yet"),
+			max(staleAfter, 2*r.TargetsEvery))
 	}
 	v.Fresh = len(v.Waiting) == 0 && v.Trigger == nil
 	return v
