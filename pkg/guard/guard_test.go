@@ -261,3 +261,19 @@ func tgReads(r *fakeRouter) int {
 	}
 	return n
 }
+
+// A reading made before this deployment was guarded (for an earlier deployment of the same alarm) is
+// not evidence for it: it neither triggers nor counts as fresh.
+func TestEvaluateIgnoresReadingsFromBeforeTheWatch(t *testing.T) {
+	a := &fakeAlarms{states: map[string]string{"a": "ALARM"}}
+	o, _, _, clk := newObserver(a)
+	o.Watch("old", Watch{Alarms: []string{"a"}})
+	o.Poll(context.Background())
+	clk.Advance(time.Second)
+	watched := clk.Now()
+	o.Watch("new", Watch{Alarms: []string{"a"}})
+	v := Evaluate(Spec{Alarms: []string{"a"}, StaleAfter: 30 * time.Second}, o.Readings("new"), watched, watched, clk.Now())
+	if v.Trigger != nil || v.Fresh {
+		t.Fatalf("an old ALARM reading judged the new deployment: %+v", v)
+	}
+}

@@ -99,7 +99,9 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 		a, ok := r.Alarms[n]
 		name := "alarm " + n
 		switch {
-		case !ok || a.ReadAt.IsZero():
+		case !ok || a.ReadAt.IsZero() || a.ReadAt.Before(watchedFrom):
+			// (A reading from before this deployment was guarded, for another one, is not evidence:
+			// the create check has read the alarm since.)
 			check(name, false, time.Time{}, time.Time{}, orWhy(r.AlarmErr, "not read yet"))
 			continue
 		case !a.Present:
