@@ -264,7 +264,6 @@ func (o *Observer) notifyAll() {
 	}
 }
 
-
 // plan collects the alarm names, the services per cluster and the target groups due this round.
 func (o *Observer) plan() ([]string, map[string][]string, []string) {
 	o.mu.Lock()
