@@ -52,6 +52,13 @@ func (c *Controller) liveWeights(ctx context.Context, d *deploy.Deployment) ([]d
 	if ok && c.clock.Now().Sub(e.at) < c.o.PollInterval {
 		return e.routes, nil
 	}
+	// The background route cache is an ALB reading too: use it while it is recent, so that many
+	// watchers (`deploy --wait`, dashboards) cost no AWS calls of their own.
+	if svc, ok := c.service(d.Service); ok && sameRoutes(svc.Routes, d.Spec.Routes) {
+		if ce := c.routes.get(d.Service); ce.err == nil && !ce.at.IsZero() && c.clock.Now().Sub(ce.at) < c.o.RouteRefresh {
+			return ce.routes, nil
+		}
+	}
 	routes, err := c.shifter.Read(ctx, d.Spec)
 	if err != nil {
 		return nil, err
@@ -147,4 +154,16 @@ func (c *Controller) Services(ctx context.Context) ([]deploy.ServiceStatus, erro
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+func sameRoutes(a, b []deploy.Route) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -207,6 +207,7 @@ func (r *runner) verified(ctx context.Context, w deploy.Weights, why string, err
 		return deploy.Wrap("setWeights", "", err, "apply "+w.String())
 	}
 	r.d.Weights, r.d.Intended = w, nil
+	r.c.routesVerified(r.svc, w)
 	return r.save(ctx, "", "weights.verified", why, map[string]string{"weights": shifter.Describe(w)})
 }
 

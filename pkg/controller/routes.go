@@ -146,3 +146,17 @@ func (c *routeCache) put(name string, routes []deploy.RouteWeights, at time.Time
 	c.entries[name] = routeEntry{routes: routes, at: at}
 	c.mu.Unlock()
 }
+
+// routesVerified records weights just read back on every route of spec (a verified change) in the
+// route cache, when spec's routes are still the configured service's.
+func (c *Controller) routesVerified(spec deploy.Service, w deploy.Weights) {
+	svc, ok := c.service(spec.Name)
+	if !ok || !sameRoutes(svc.Routes, spec.Routes) {
+		return
+	}
+	routes := make([]deploy.RouteWeights, len(spec.Routes))
+	for i, r := range spec.Routes {
+		routes[i] = deploy.RouteWeights{Route: r, Weights: w}
+	}
+	c.routes.put(spec.Name, routes, c.clock.Now())
+}
