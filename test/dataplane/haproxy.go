@@ -164,15 +164,24 @@ func (p *proc) run(cmd string) error {
 	return nil
 }
 
-// kill ends the whole process group (master and workers) and waits for the master.
+// kill stops the master, which stops and reaps its workers (SIGTERM, a hard stop in master-worker
+// mode), then SIGKILLs whatever is left of the process group.
 func (p *proc) kill() {
 	if p.cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(3 * time.Second):
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+	// A worker the master did not reap is reaped by init; wait until the group is empty.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if err := syscall.Kill(-p.cmd.Process.Pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
 	}
 }
 

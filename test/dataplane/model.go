@@ -53,16 +53,16 @@ type weighted struct {
 }
 
 type group struct {
-	arn, name, backend         string
-	port                       int
-	hcPath, hcPort, hcMatcher  string
-	hcProtocol                 string
-	interval, timeout          int // seconds as configured
-	healthy, unhealthy         int
-	hcEnabled                  bool
-	deregDelay                 int // seconds
-	targets                    map[string]targetKey
-	used                       bool // referenced by an action of a followed listener
+	arn, name, backend        string
+	port                      int
+	hcPath, hcPort, hcMatcher string
+	hcProtocol                string
+	interval, timeout         int // seconds as configured
+	healthy, unhealthy        int
+	hcEnabled                 bool
+	deregDelay                int // seconds
+	targets                   map[string]targetKey
+	used                      bool // referenced by an action of a followed listener
 }
 
 type targetKey struct {

@@ -154,7 +154,8 @@ func (p *Plane) refreshHealth() error {
 			if serverName("p", s.key) != r[col["svname"]] {
 				continue
 			}
-			s.status, s.check = r[col["status"]], r[col["check_status"]]
+			// "* " marks a check in progress; the rest is the last result.
+			s.status, s.check = r[col["status"]], strings.TrimPrefix(r[col["check_status"]], "* ")
 			s.code, _ = strconv.Atoi(r[col["check_code"]])
 			if strings.HasPrefix(s.status, "UP") || (s.status == "DRAIN" && s.seenUp) {
 				s.seenUp = true
@@ -219,7 +220,9 @@ func (p *Plane) Health(tgARN string) ([]Target, bool) {
 		t.State, t.Reason, t.Description = s.alb(ts, p.opts.HealthScale, time.Now())
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID+":"+strconv.Itoa(int(out[i].Port)) < out[j].ID+":"+strconv.Itoa(int(out[j].Port)) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].ID+":"+strconv.Itoa(int(out[i].Port)) < out[j].ID+":"+strconv.Itoa(int(out[j].Port))
+	})
 	return out, true
 }
 
