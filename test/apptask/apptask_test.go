@@ -237,3 +237,13 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("served %d, want 400", c.Served)
 	}
 }
+
+func TestColourOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"svc-blue-web": "blue", "svc-green-web": "green", "svc-green-bluesky1": "green", "svc-blue-greenfield": "blue", "api": "api",
+	} {
+		if got := ColourOf(in); got != want {
+			t.Errorf("ColourOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

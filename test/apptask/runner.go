@@ -34,12 +34,15 @@ func Runner(table *Table, colourOf func(service string) string) ecsfake.TaskRunn
 	return NewFleet(table, colourOf).Runner()
 }
 
-// ColourOf returns "blue" or "green" when the service name contains it, else the name itself.
+// ColourOf returns whichever of "blue" and "green" comes first in the service name (svc-green-bluesky
+// is green), else the name itself.
 func ColourOf(service string) string {
-	for _, c := range []string{"blue", "green"} {
-		if strings.Contains(service, c) {
-			return c
-		}
+	b, g := strings.Index(service, "blue"), strings.Index(service, "green")
+	switch {
+	case b >= 0 && (g < 0 || b < g):
+		return "blue"
+	case g >= 0:
+		return "green"
 	}
 	return service
 }

@@ -203,19 +203,37 @@ func (f *Fake) watchLocked(t *task) {
 		defer f.wg.Done()
 		select {
 		case err := <-t.exited:
-			f.taskExited(t, err)
+			f.taskExited(t, err, false)
 		case <-t.done:
 		case <-f.ctx.Done():
 		}
 	}()
 }
 
+// StopTask stops a running task the way ECS does on StopTask or when the load balancer reports the task
+// unhealthy: out of the target group at once, stopped after the drain delay (in the background),
+// counted in failedTasks and recorded in TaskExits with reason; the service then runs below its desired
+// count (it is not replaced). It reports whether the task was running.
+func (f *Fake) StopTask(taskARN string, reason error) bool {
+	f.mu.Lock()
+	t := f.tasks[taskARN]
+	f.mu.Unlock()
+	if t == nil {
+		return false
+	}
+	if reason == nil {
+		reason = errors.New("task stopped")
+	}
+	return f.taskExited(t, reason, true)
+}
+
 // taskExited takes a task that exited out of its service: out of the target group, counted as failed.
-func (f *Fake) taskExited(t *task, err error) {
+// A task stopped while alive (drain) keeps serving for the drain delay first.
+func (f *Fake) taskExited(t *task, err error, drain bool) bool {
 	f.mu.Lock()
 	if f.tasks[t.arn] != t {
 		f.mu.Unlock() // already stopped by the fake
-		return
+		return false
 	}
 	if err == nil {
 		err = errors.New("task exited")
@@ -235,11 +253,25 @@ func (f *Fake) taskExited(t *task, err error) {
 			}
 		}
 	}
+	drain = drain && f.opts.Runner != nil && !f.closed
+	if drain {
+		f.wg.Add(1) // Close waits for the drain (and cuts it short)
+	}
 	f.mu.Unlock()
 	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
 	defer cancel()
 	f.deregister(ctx, tg, port, []*task{t})
-	t.stop()
+	if !drain {
+		t.stop()
+		return true
+	}
+	go func() {
+		defer f.wg.Done()
+		ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+		defer cancel()
+		f.drainAndStop(ctx, tg, []*task{t})
+	}()
+	return true
 }
 
 func indexOf(tasks []*task, t *task) int {

@@ -290,6 +290,43 @@ func TestRunnerTaskExit(t *testing.T) {
 	}
 }
 
+func TestStopTask(t *testing.T) {
+	f, j, p := newRunnerFake(t, time.Millisecond)
+	if _, err := f.Seed("prod", "web-blue", "web", 2, tg, 8000); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := f.Service("web-blue")
+	victim := s.Tasks[0]
+	addr := fmt.Sprintf("%s:%d", victim.IP, victim.Port)
+	if !f.StopTask(victim.ARN, errors.New("Task failed ELB health checks")) {
+		t.Fatal("StopTask: not running")
+	}
+	if f.StopTask(victim.ARN, nil) || f.StopTask("arn:nope", nil) {
+		t.Error("StopTask of a stopped or unknown task reported running")
+	}
+	s, _ = f.Service("web-blue")
+	if s.RunningCount != 1 || s.Deployments[0].FailedTasks != 1 {
+		t.Errorf("after StopTask: %+v", s)
+	}
+	if got := j.addrs(); len(got) != 1 || got[0] == addr {
+		t.Errorf("targets %v", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r := p.running(); len(r) != 1 || r[0] == addr; r = p.running() {
+		if time.Now().After(deadline) {
+			t.Fatalf("servers %v", r)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	dereg, _ := j.when("deregister " + addr)
+	if stop, ok := j.when("stop " + addr); !ok || stop.Before(dereg) {
+		t.Errorf("stopped at %v, deregistered at %v", stop, dereg)
+	}
+	if ex := f.TaskExits(); len(ex) != 1 || ex[0].TaskARN != victim.ARN || !strings.Contains(ex[0].Err.Error(), "ELB health") {
+		t.Errorf("exits %+v", ex)
+	}
+}
+
 func TestRunnerCloseStopsAll(t *testing.T) {
 	j := &journal{}
 	p := &procs{j: j}

@@ -84,6 +84,9 @@ func TestFailuresCounted(t *testing.T) {
 	if c.Errors == 0 || int64(len(fails)) != c.Errors || int64(r.ByStatus()[500]) != c.Errors || int64(r.Total()) != c.Served {
 		t.Fatalf("server %+v; loadgen %d failures, statuses %v, total %d", c, len(fails), r.ByStatus(), r.Total())
 	}
+	if n := r.Count(func(q loadgen.Request) bool { return q.Colour == "green" && q.Status == 500 }); n != len(fails) {
+		t.Errorf("Count of green 500s %d, failures %d", n, len(fails))
+	}
 	for _, f := range fails {
 		if f.Outcome != loadgen.ServerError || f.Colour != "green" {
 			t.Fatalf("failure %+v", f)

@@ -55,6 +55,17 @@ func newResults(o Options, began, ended time.Time, reqs []Request) *Results {
 // Total is the number of requests sent.
 func (r *Results) Total() int { return len(r.Requests) }
 
+// Count counts the requests for which keep holds.
+func (r *Results) Count(keep func(Request) bool) int {
+	n := 0
+	for _, q := range r.Requests {
+		if keep(q) {
+			n++
+		}
+	}
+	return n
+}
+
 // ByColour counts requests per answering colour ("" for no answer or no colour header).
 func (r *Results) ByColour() map[string]int {
 	out := map[string]int{}
