@@ -7,6 +7,9 @@
 // deployment starts IN_PROGRESS; after the start delay its tasks "run": each gets an IP that is
 // registered in the service's target group through a real ELBv2 client (pointed at kumo), the
 // deployment turns COMPLETED and older deployments are dropped, their targets deregistered.
+//
+// With Options.Runner (runner.go) a task is a real server: its IP:port is registered, tasks that fail to
+// start trip a circuit breaker, and deregistered tasks drain before they are stopped.
 package ecsfake
 
 import (
@@ -573,8 +576,9 @@ func (f *Fake) runDeployment(s *service, d *deployment, fail bool, reason string
 			f.mu.Unlock()
 			return
 		}
-		if started == nil && d.desired > 0 {
-			f.mu.Unlock() // superseded or closed while starting
+		if (started == nil && d.desired > 0) || f.closed || len(s.deployments) == 0 || s.deployments[0] != d {
+			f.mu.Unlock() // superseded or closed while starting: the newer deployment runs instead
+			stopAll(started)
 			return
 		}
 		f.addTasksLocked(d, started)

@@ -368,3 +368,52 @@ func TestImageTag(t *testing.T) {
 		}
 	}
 }
+
+// TestRunnerSupersededWhileStarting: a deployment replaced while its tasks were starting registers
+// nothing and stops what it started; only the newest deployment's tasks serve.
+func TestRunnerSupersededWhileStarting(t *testing.T) {
+	j := &journal{}
+	p := &procs{j: j}
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	v2addr := make(chan string, 1)
+	run := func(ctx context.Context, ti TaskInfo) (RunningTask, error) {
+		if ti.Tag != "v2" {
+			return p.run(ctx, ti)
+		}
+		entered <- struct{}{}
+		<-release // v2's task start hangs until the test lets it go
+		rt, err := p.run(ctx, ti)
+		v2addr <- fmt.Sprintf("%s:%d", rt.IP, rt.Port)
+		return rt, err
+	}
+	f := MustStart(t, Options{ELBv2: j, StartDelay: time.Millisecond, Runner: run, StopDelay: time.Millisecond})
+	if _, err := f.Seed("prod", "web-blue", "web", 1, tg, 8000); err != nil {
+		t.Fatal(err)
+	}
+	v2 := f.SeedTaskDefinition("web", DefaultContainer, "web:v2")
+	v3 := f.SeedTaskDefinition("web", DefaultContainer, "web:v3")
+	update(t, f, &ecs.UpdateServiceInput{Service: aws.String("web-blue"), TaskDefinition: aws.String(v2)})
+	<-entered
+	update(t, f, &ecs.UpdateServiceInput{Service: aws.String("web-blue"), TaskDefinition: aws.String(v3)})
+	s := waitFor(t, f, "web-blue", func(s ServiceSnapshot) bool { return completed(s) && s.TaskDefinition == v3 })
+	close(release)
+	addr := <-v2addr
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := j.when("stop " + addr); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the superseded v2 task %s was never stopped; servers %v", addr, p.running())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, ok := j.when("register " + addr); ok {
+		t.Errorf("the superseded v2 task %s was registered", addr)
+	}
+	want := taskAddrs(s)
+	if got := j.addrs(); strings.Join(got, ",") != strings.Join(want, ",") || strings.Join(p.running(), ",") != strings.Join(want, ",") {
+		t.Errorf("targets %v, servers %v, want only v3's %v", got, p.running(), want)
+	}
+}
