@@ -79,17 +79,18 @@ func TestKumoAlarmFollowsPublishedMetrics(t *testing.T) {
 		"alarm-alb-target-5xx-test": {{Name: aws.String("LoadBalancer"), Value: aws.String(lb)}},
 	}
 	var names []string
-	overrides := map[string]Override{}
+	var inputs []*cloudwatch.PutMetricAlarmInput
 	for name, d := range alarms {
-		names = append(names, name)
-		overrides[name] = Override{TreatMissingData: NotBreaching}
-		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(name), Namespace: aws.String(albmetrics.Namespace),
+		in := &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(name), Namespace: aws.String(albmetrics.Namespace),
 			MetricName: aws.String("HTTPCode_Target_5XX_Count"), Dimensions: d, Statistic: cwtypes.StatisticSum, Period: aws.Int32(60),
 			EvaluationPeriods: aws.Int32(1), DatapointsToAlarm: aws.Int32(1), Threshold: aws.Float64(5),
-			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String(NotBreaching)}); err != nil {
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String(NotBreaching)}
+		if _, err := cw.PutMetricAlarm(ctx, in); err != nil {
 			t.Fatal(err)
 		}
+		names, inputs = append(names, name), append(inputs, in)
 	}
+	overrides := OverridesFrom(inputs...) // kumo drops DatapointsToAlarm and TreatMissingData
 	const scale = 60
 	src := &traffic{}
 	pub, err := albmetrics.New(albmetrics.Config{LoadBalancerARN: lbARN, Source: src.source, Sink: albmetrics.KumoSink(k.URL, nil),

@@ -9,6 +9,8 @@ import (
 // the data plane started (a decrease is taken as a restart from zero); the host counts are the
 // current health.
 type Counters struct {
+	// LoadBalancerARN is the ALB the group serves; empty means Config.LoadBalancerARN.
+	LoadBalancerARN string
 	// Requests the data plane sent, or tried to send, to one of the group's targets.
 	Requests uint64
 	// Responses from the group's targets, by status class.
@@ -16,7 +18,10 @@ type Counters struct {
 	// ELB5XX counts 5xx the data plane generated itself for this group (no target, connection
 	// refused, timeout).
 	ELB5XX uint64
-	// ResponseTimeSum is the total time targets took to answer the responses counted above.
+	// Responses is how many target answers ResponseTimeSum covers; 0 means the sum of the
+	// status classes above.
+	Responses uint64
+	// ResponseTimeSum is the total time targets took to answer those responses.
 	ResponseTimeSum time.Duration
 	// ResponseTimeAvg is used instead when the source keeps no sum (HAProxy keeps a running
 	// average): the period's TargetResponseTime is then this average.
@@ -32,6 +37,7 @@ type Source func() (map[string]Counters, error)
 // delta is what happened in one period.
 type delta struct {
 	requests, t2, t3, t4, t5, elb5 uint64
+	answered                       uint64  // 0: the sum of the status classes
 	rtSeconds                      float64 // total target response time of the period
 }
 
@@ -50,6 +56,7 @@ func diff(now, prev Counters) delta {
 		t4:       sub(now.Target4XX, prev.Target4XX),
 		t5:       sub(now.Target5XX, prev.Target5XX),
 		elb5:     sub(now.ELB5XX, prev.ELB5XX),
+		answered: sub(now.Responses, prev.Responses),
 	}
 	switch {
 	case now.ResponseTimeSum >= prev.ResponseTimeSum && now.ResponseTimeSum > 0:
@@ -63,7 +70,12 @@ func diff(now, prev Counters) delta {
 }
 
 // responses is how many target answers the period's response time covers.
-func (d delta) responses() uint64 { return d.t2 + d.t3 + d.t4 + d.t5 }
+func (d delta) responses() uint64 {
+	if d.answered > 0 {
+		return d.answered
+	}
+	return d.t2 + d.t3 + d.t4 + d.t5
+}
 
 func (d *delta) add(o delta) {
 	d.requests += o.requests
@@ -72,6 +84,7 @@ func (d *delta) add(o delta) {
 	d.t4 += o.t4
 	d.t5 += o.t5
 	d.elb5 += o.elb5
+	d.answered += o.responses()
 	d.rtSeconds += o.rtSeconds
 }
 

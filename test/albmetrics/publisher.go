@@ -13,7 +13,7 @@ import (
 
 // Config sets up a Publisher.
 type Config struct {
-	// LoadBalancerARN is the ALB every target group of the source belongs to.
+	// LoadBalancerARN is the ALB of the target groups whose Counters name none.
 	LoadBalancerARN string
 	Source          Source
 	Sink            Sink
@@ -31,7 +31,6 @@ type Config struct {
 // Publisher samples the source at every period boundary and publishes the period's datapoints.
 type Publisher struct {
 	cfg  Config
-	lb   string
 	mu   sync.Mutex
 	prev map[string]Counters
 	// started is set once a baseline sample exists.
@@ -41,8 +40,8 @@ type Publisher struct {
 
 // New checks cfg and returns a publisher; call Run (or Tick, in tests).
 func New(cfg Config) (*Publisher, error) {
-	if cfg.Source == nil || cfg.Sink == nil || cfg.LoadBalancerARN == "" {
-		return nil, errors.New("albmetrics: Source, Sink and LoadBalancerARN are required")
+	if cfg.Source == nil || cfg.Sink == nil {
+		return nil, errors.New("albmetrics: Source and Sink are required")
 	}
 	if cfg.Period == 0 {
 		cfg.Period = time.Minute
@@ -53,7 +52,7 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	return &Publisher{cfg: cfg, lb: LoadBalancerDimension(cfg.LoadBalancerARN)}, nil
+	return &Publisher{cfg: cfg}, nil
 }
 
 // Period is the publishing period.
@@ -90,7 +89,10 @@ func (p *Publisher) Tick(ctx context.Context, at time.Time) error {
 		p.prev, p.started, p.last = now, true, at
 		return nil
 	}
-	data := p.datapoints(now, at.Add(-p.cfg.Period))
+	data, err := p.datapoints(now, at.Add(-p.cfg.Period))
+	if err != nil {
+		return err
+	}
 	if len(data) > 0 {
 		if err := p.cfg.Sink.Put(ctx, Namespace, data); err != nil {
 			return err // prev stays: the next period carries these requests
@@ -101,19 +103,41 @@ func (p *Publisher) Tick(ctx context.Context, at time.Time) error {
 }
 
 // datapoints builds the period's datapoints, stamped with its start.
-func (p *Publisher) datapoints(now map[string]Counters, start time.Time) []Datum {
+func (p *Publisher) datapoints(now map[string]Counters, start time.Time) ([]Datum, error) {
 	res := 60
 	if p.cfg.Period < time.Minute {
 		res = 1
 	}
-	tgs := make([]string, 0, len(now))
-	for arn := range now {
-		tgs = append(tgs, arn)
+	// Target groups by load balancer: each ALB reports its own traffic.
+	byLB := map[string][]string{}
+	for arn, c := range now {
+		lb := c.LoadBalancerARN
+		if lb == "" {
+			lb = p.cfg.LoadBalancerARN
+		}
+		if lb == "" {
+			return nil, fmt.Errorf("albmetrics: target group %s has no load balancer", arn)
+		}
+		byLB[lb] = append(byLB[lb], arn)
 	}
-	sort.Strings(tgs)
+	lbs := make([]string, 0, len(byLB))
+	for lb := range byLB {
+		lbs = append(lbs, lb)
+	}
+	sort.Strings(lbs)
+	var out []Datum
+	for _, lb := range lbs {
+		tgs := byLB[lb]
+		sort.Strings(tgs)
+		out = append(out, p.loadBalancer(LoadBalancerDimension(lb), tgs, now, start, res)...)
+	}
+	return out, nil
+}
 
+// loadBalancer builds one ALB's datapoints for the period.
+func (p *Publisher) loadBalancer(lb string, tgs []string, now map[string]Counters, start time.Time, res int) []Datum {
 	var total delta
-	deltas := make(map[string]delta, len(now))
+	deltas := make(map[string]delta, len(tgs))
 	for _, arn := range tgs {
 		d := diff(now[arn], p.prev[arn]) // a group first seen now started from zero
 		deltas[arn] = d
@@ -122,7 +146,7 @@ func (p *Publisher) datapoints(now map[string]Counters, start time.Time) []Datum
 	if total.requests == 0 && total.elb5 == 0 {
 		return nil // no request flowed through the load balancer: the ALB reports nothing
 	}
-	lbDims := []Dimension{{"LoadBalancer", p.lb}}
+	lbDims := []Dimension{{"LoadBalancer", lb}}
 	var out []Datum
 	emit := func(name string, dims []Dimension, v float64, unit string) {
 		out = append(out, Datum{MetricName: name, Dimensions: dims, Timestamp: start, Value: v, Unit: unit, StorageResolution: res})
@@ -148,7 +172,7 @@ func (p *Publisher) datapoints(now map[string]Counters, start time.Time) []Datum
 	}
 	counts(lbDims, total, true)
 	for _, arn := range tgs {
-		dims := []Dimension{{"LoadBalancer", p.lb}, {"TargetGroup", TargetGroupDimension(arn)}}
+		dims := []Dimension{{"LoadBalancer", lb}, {"TargetGroup", TargetGroupDimension(arn)}}
 		counts(dims, deltas[arn], false)
 		if c := now[arn]; c.Healthy+c.Unhealthy > 0 {
 			emit("HealthyHostCount", dims, float64(c.Healthy), "Count")

@@ -260,3 +260,32 @@ func TestDimensions(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestEachLoadBalancerReportsItsOwnGroups(t *testing.T) {
+	const otherLB = "arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/other/1111"
+	src, rec := &fakeSource{}, &recorder{}
+	p, err := New(Config{Source: src.source, Sink: rec, Period: time.Minute}) // every group names its ALB
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.set(map[string]Counters{blueARN: {LoadBalancerARN: lbARN}, greenTG: {LoadBalancerARN: otherLB}})
+	_ = p.Tick(context.Background(), t0)
+	// Only the other ALB's group has traffic; its response time covers the 4 answered requests.
+	src.set(map[string]Counters{blueARN: {LoadBalancerARN: lbARN, Healthy: 1},
+		greenTG: {LoadBalancerARN: otherLB, Requests: 5, Target2XX: 3, Target5XX: 1, ELB5XX: 1, Responses: 4, ResponseTimeSum: 2 * time.Second}})
+	if err := p.Tick(context.Background(), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rec.puts[0] {
+		if d.Dimensions[0].Value != "app/other/1111" {
+			t.Errorf("an idle load balancer reported %s", key(d))
+		}
+		if d.MetricName == "TargetResponseTime" && (d.Stats.SampleCount != 4 || d.Stats.Sum != 2) {
+			t.Errorf("TargetResponseTime %+v, want 4 responses over 2 s", *d.Stats)
+		}
+	}
+	src.set(map[string]Counters{blueARN: {Requests: 1}})
+	if err := p.Tick(context.Background(), t0.Add(2*time.Minute)); err == nil {
+		t.Error("a group without a load balancer was published")
+	}
+}

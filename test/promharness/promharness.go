@@ -27,6 +27,15 @@ type Job struct {
 	MetricsPath string   // default /metrics
 }
 
+// JobFromURL is a job scraping one exporter URL, such as the data plane's PrometheusURL().
+func JobFromURL(name, rawURL string) (Job, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "") {
+		return Job{}, fmt.Errorf("promharness: %q is not an http exporter URL", rawURL)
+	}
+	return Job{Name: name, Targets: []string{u.Host}, MetricsPath: u.Path}, nil
+}
+
 // Config sets up a server.
 type Config struct {
 	// Binary defaults to $PROMETHEUS_BIN, then prometheus on PATH.

@@ -90,7 +90,11 @@ func poll(t *testing.T, s *Server, q string, within time.Duration, check func(Ve
 
 func TestScrapesAndRates(t *testing.T) {
 	target, truth := serveCounter(t)
-	s := start(t, Config{Jobs: []Job{{Name: "app", Targets: []string{target}}}, ScrapeInterval: 500 * time.Millisecond})
+	job, err := JobFromURL("app", "http://"+target+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, Config{Jobs: []Job{job}, ScrapeInterval: 500 * time.Millisecond})
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
 		t.Fatalf("not loopback: %s", s.URL)
 	}
@@ -124,6 +128,16 @@ func TestCloseStopsTheServer(t *testing.T) {
 	}
 	if _, err := http.Get(s.URL + "/-/ready"); err == nil {
 		t.Fatal("prometheus still answers after Close")
+	}
+}
+
+func TestJobFromURL(t *testing.T) {
+	j, err := JobFromURL("haproxy", "http://127.0.0.1:8405/metrics")
+	if err != nil || j.Targets[0] != "127.0.0.1:8405" || j.MetricsPath != "/metrics" {
+		t.Fatalf("%+v %v", j, err)
+	}
+	if _, err := JobFromURL("x", "127.0.0.1:8405"); err == nil {
+		t.Error("a URL without a scheme and host was accepted")
 	}
 }
 
