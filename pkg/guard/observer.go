@@ -400,8 +400,12 @@ func (o *Observer) pollTargets(ctx context.Context, tg string) {
 	cctx, cancel := context.WithTimeout(ctx, max(10*o.Interval, 30*time.Second)) // includes budget waits
 	defer cancel()
 	o.mu.Lock()
-	needInterval := o.targets[tg].interval == 0
+	tr0 := o.targets[tg]
+	needInterval := tr0 != nil && tr0.interval == 0
 	o.mu.Unlock()
+	if tr0 == nil {
+		return // nobody watches it any more
+	}
 	var interval time.Duration
 	if needInterval {
 		if iv, err := o.Router.HealthCheckInterval(cctx, tg); err == nil {
@@ -413,6 +417,9 @@ func (o *Observer) pollTargets(ctx context.Context, tg string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	tr := o.targets[tg]
+	if tr == nil {
+		return // unwatched while the read was in flight
+	}
 	if interval > 0 {
 		tr.interval = interval
 	}
