@@ -89,6 +89,7 @@ func poll(t *testing.T, s *Server, q string, within time.Duration, check func(Ve
 }
 
 func TestScrapesAndRates(t *testing.T) {
+	t.Parallel()
 	target, truth := serveCounter(t)
 	job, err := JobFromURL("app", "http://"+target+"/metrics")
 	if err != nil {
