@@ -23,7 +23,7 @@
 // after each boundary so that the publisher's datapoint for the period just ended is in. Scale
 // runs alarm time faster than the wall: with Scale 60 a 60 s alarm period lasts 1 s of wall time
 // (publish with albmetrics.Config.Period = WallPeriod(60 s, 60)). Datapoint timestamps are wall
-// time; periods are aligned to the Unix epoch in wall time.
+// time; a period starts at time.Truncate(wall period), as in package albmetrics.
 //
 // kumo (v0.33.1) drops DatapointsToAlarm, TreatMissingData and ExtendedStatistic from
 // PutMetricAlarm, so DescribeAlarms returns none of them: pass them as Overrides (the values of

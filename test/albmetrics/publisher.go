@@ -17,9 +17,9 @@ type Config struct {
 	LoadBalancerARN string
 	Source          Source
 	Sink            Sink
-	// Period between datapoints; 0 means 60 s, the ALB's. Periods are aligned to the Unix epoch
-	// (CloudWatch aligns minutes the same way), so a publisher and an alarm evaluator agree on
-	// where a period starts.
+	// Period between datapoints; 0 means 60 s, the ALB's. Periods start at time.Truncate(Period)
+	// (whole minutes for 60 s, as CloudWatch's), as in package alarmeval, so both agree on where a
+	// period starts.
 	Period time.Duration
 	// Clock defaults to the wall clock.
 	Clock clock.Clock
