@@ -131,7 +131,7 @@ func TestStatsCountTargetAndProxyResponses(t *testing.T) {
 func TestWeightChangePropagation(t *testing.T) {
 	w, st, p, _, _ := demo(t)
 	url := p.ListenerURL(st.Listener) + "/"
-	const n = 30
+	const n = 40
 	var ds []time.Duration
 	for i := 0; i < n; i++ {
 		want, weights := "green", []int32{0, 999}
@@ -250,5 +250,49 @@ func TestMissingHAProxyFailsFast(t *testing.T) {
 	_, err := Start(ctx, Options{ELBv2: w.lb, LoadBalancerARNs: []string{lb}, HAProxy: "/nonexistent/haproxy"})
 	if err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("Start without haproxy: %v", err)
+	}
+}
+
+func TestReRegisteredDrainingTargetServesAgain(t *testing.T) {
+	w := newWorld(t)
+	tg := w.targetGroup("tg-r-"+uniq(), hc{interval: 5, timeout: 2, healthy: 2, unhealthy: 2, dereg: 60})
+	lb, listener := w.loadBalancer("alb-r-"+uniq(), tg)
+	a := newApp(t, "a")
+	w.register(tg, a)
+	p := w.start(scale, lb)
+	waitState(t, p, tg, a, "healthy", 10*time.Second)
+	w.deregister(tg, a)
+	waitState(t, p, tg, a, "draining", 5*time.Second)
+	if code, _ := get(t, p.ListenerURL(listener)+"/"); code != 503 {
+		t.Fatalf("only target draining: %d, want the proxy's 503", code)
+	}
+	w.register(tg, a)
+	waitState(t, p, tg, a, "healthy", 5*time.Second)
+	if code, colour := get(t, p.ListenerURL(listener)+"/"); code != 200 || colour != "a" {
+		t.Fatalf("re-registered target: %d %q", code, colour)
+	}
+}
+
+func TestTargetGroupNoLongerForwardedToIsUnused(t *testing.T) {
+	w := newWorld(t)
+	tgA := w.targetGroup("tg-ua-"+uniq(), hc{interval: 5, timeout: 2, healthy: 2, unhealthy: 2})
+	tgB := w.targetGroup("tg-ub-"+uniq(), hc{interval: 5, timeout: 2, healthy: 2, unhealthy: 2})
+	lb, listener := w.loadBalancer("alb-u-"+uniq(), tgA)
+	a, b := newApp(t, "a"), newApp(t, "b")
+	w.register(tgA, a)
+	w.register(tgB, b)
+	p := w.start(scale, lb)
+	waitState(t, p, tgA, a, "healthy", 10*time.Second)
+	if _, ok := p.Health(tgB); ok {
+		t.Fatal("a group no action forwards to is known to the plane")
+	}
+	w.setListener(listener, forward([]string{tgB}, 1))
+	x := waitState(t, p, tgA, a, "unused", 10*time.Second)
+	if x.Reason != "Target.NotInUse" {
+		t.Fatalf("unused reason %q", x.Reason)
+	}
+	waitState(t, p, tgB, b, "healthy", 10*time.Second)
+	if _, colour := get(t, p.ListenerURL(listener)+"/"); colour != "b" {
+		t.Fatalf("served by %q after forwarding to B", colour)
 	}
 }
