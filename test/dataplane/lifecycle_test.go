@@ -124,6 +124,13 @@ func TestStatsCountTargetAndProxyResponses(t *testing.T) {
 	if s.LoadBalancerARN != lb {
 		t.Fatalf("stats load balancer %q, want %q", s.LoadBalancerARN, lb)
 	}
+	if l := p.LoadBalancerStats()[lb]; l.Requests != 35 || l.ELB5XX != 5 {
+		t.Fatalf("load balancer stats %+v", l)
+	}
+	p.Close()
+	if _, err := p.Stats(); err == nil {
+		t.Fatal("Stats after Close: no error")
+	}
 }
 
 // TestWeightChangePropagation measures ModifyListener in kumo -> HAProxy routing by the new weights:

@@ -43,6 +43,9 @@ type Plane struct {
 	statsPort int                 //
 	groups    map[string]*tgState // by target group ARN, every group ever referenced
 	byBackend map[string]string   // backend name -> target group ARN
+	lbOfFront map[string]string   // frontend name -> load balancer ARN
+	lbStats   map[string]*LBStats // by load balancer ARN
+	closed    bool
 	sig       string              // the layout HAProxy runs
 	entries   map[string]string   // weight map as HAProxy has it
 	stats     map[string]*TGStats // by target group ARN, from the request log
@@ -76,6 +79,7 @@ func Start(ctx context.Context, o Options) (*Plane, error) {
 		o.HealthScale = 1
 	}
 	p := &Plane{opts: o, ports: map[string]int{}, groups: map[string]*tgState{}, byBackend: map[string]string{},
+		lbOfFront: map[string]string{}, lbStats: map[string]*LBStats{},
 		entries: map[string]string{}, stats: map[string]*TGStats{}, done: make(chan struct{})}
 	if p.opts.Dir == "" {
 		d, err := os.MkdirTemp("", "dataplane-")
@@ -166,8 +170,16 @@ func (p *Plane) WaitSync(ctx context.Context, n int) error {
 	}
 }
 
-// Close stops the sync loop and kills HAProxy (master and workers).
+// Close stops the sync loop and kills HAProxy (master and workers); it returns when no HAProxy
+// process of the plane is left. Closing twice is harmless.
 func (p *Plane) Close() {
+	p.mu.Lock()
+	was := p.closed
+	p.closed = true
+	p.mu.Unlock()
+	if was {
+		return
+	}
 	if p.cancel != nil {
 		p.cancel()
 		<-p.done
@@ -231,6 +243,7 @@ func (p *Plane) prepare(st *state) (*layout, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, l := range st.listeners {
+		p.lbOfFront[l.backend] = l.lb
 		if _, ok := p.ports[l.arn]; !ok {
 			port, err := freePort()
 			if err != nil {

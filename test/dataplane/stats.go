@@ -26,6 +26,28 @@ type TGStats struct {
 	UnhealthyHosts  int // UnHealthyHostCount
 }
 
+// LBStats are a load balancer's cumulative counters: RequestCount and HTTPCode_ELB_5XX_Count have
+// the LoadBalancer dimension alone, and include requests that reached no target group.
+type LBStats struct {
+	Requests int64
+	ELB5XX   int64
+}
+
+// LoadBalancerStats returns the followed load balancers' counters, keyed by load balancer ARN.
+func (p *Plane) LoadBalancerStats() map[string]LBStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]LBStats{}
+	for _, lb := range p.opts.LoadBalancerARNs {
+		if s := p.lbStats[lb]; s != nil {
+			out[lb] = *s
+		} else {
+			out[lb] = LBStats{}
+		}
+	}
+	return out
+}
+
 // AvgResponseTime is TargetResponseTime's average, 0 without responses.
 func (s TGStats) AvgResponseTime() time.Duration {
 	if s.ResponseCount == 0 {
@@ -47,6 +69,17 @@ func (p *Plane) onLog(line string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if lb, ok := p.lbOfFront[f[0]]; ok {
+		l := p.lbStats[lb]
+		if l == nil {
+			l = &LBStats{}
+			p.lbStats[lb] = l
+		}
+		l.Requests++
+		if status >= 500 && (tr < 0 || f[2] == "<NOSRV>") {
+			l.ELB5XX++
+		}
+	}
 	arn, ok := p.byBackend[f[1]]
 	if !ok {
 		return
@@ -85,7 +118,7 @@ func (p *Plane) statsLocked(arn string) *TGStats {
 func (p *Plane) Stats() (map[string]TGStats, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.proc == nil {
+	if p.closed {
 		return nil, errGone
 	}
 	out := map[string]TGStats{}
