@@ -45,8 +45,7 @@ func (p *Plane) syncTargets(arn string, g *group) error {
 	}
 	for addr, s := range ts.servers {
 		if _, ok := g.targets[addr]; !ok && s.drainUntil.IsZero() && !s.removed {
-			s.drainUntil = time.Now().Add(time.Duration(g.deregDelay) * time.Second)
-			drain = append(drain, s)
+			drain = append(drain, s) // reported draining once HAProxy drains it
 		}
 	}
 	p.mu.Unlock()
@@ -63,6 +62,10 @@ func (p *Plane) syncTargets(arn string, g *group) error {
 		}
 		if err := p.proc.run(cmd); err != nil {
 			errs = append(errs, err.Error())
+			// Undo a half-done add so that the next sync can try again from scratch.
+			for _, n := range []string{pn, bn} {
+				_, _ = p.proc.cmd1(fmt.Sprintf("set server %s/%s state maint; del server %[1]s/%[2]s", be, n))
+			}
 			p.mu.Lock()
 			delete(ts.servers, s.key.addr())
 			p.mu.Unlock()
@@ -71,7 +74,11 @@ func (p *Plane) syncTargets(arn string, g *group) error {
 	for _, s := range drain {
 		if err := p.proc.run(fmt.Sprintf("set server %s/%s state drain; set server %[1]s/%[3]s state drain", be, serverName("p", s.key), serverName("b", s.key))); err != nil {
 			errs = append(errs, err.Error())
+			continue
 		}
+		p.mu.Lock()
+		s.drainUntil = time.Now().Add(time.Duration(g.deregDelay) * time.Second)
+		p.mu.Unlock()
 	}
 	for _, s := range undrain {
 		if err := p.proc.run(fmt.Sprintf("set server %s/%s state ready; set server %[1]s/%[3]s state ready", be, serverName("p", s.key), serverName("b", s.key))); err != nil {
