@@ -412,3 +412,16 @@ func TestWatchSurvivesTransientErrors(t *testing.T) {
 		t.Fatalf("%d requests failed, want 5", f.failed)
 	}
 }
+
+func TestParseStepsWithPause(t *testing.T) {
+	steps, err := parseSteps("1:2m, pause, 10:5m,100", 0)
+	if err != nil || len(steps) != 4 || steps[1].KindOf() != deploy.StepPause || steps[0].Percent != 1 || steps[2].Bake.D() != 5*time.Minute {
+		t.Fatalf("%+v %v", steps, err)
+	}
+	if got := fmtSteps(steps); got != "1:2m0s,pause,10:5m0s,100" {
+		t.Fatalf("fmtSteps: %s", got)
+	}
+	if _, err := (deploy.Strategy{Type: deploy.StrategySteps, Steps: steps}).Plan(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -45,6 +45,10 @@ func fmtStrategy(s deploy.Strategy) string {
 func fmtSteps(steps []deploy.Step) string {
 	parts := make([]string, len(steps))
 	for i, st := range steps {
+		if st.KindOf() == deploy.StepPause {
+			parts[i] = "pause"
+			continue
+		}
 		parts[i] = fmt.Sprintf("%g", st.Percent)
 		if st.Bake > 0 {
 			parts[i] += ":" + st.Bake.String()
@@ -56,6 +60,9 @@ func fmtSteps(steps []deploy.Step) string {
 // fmtStep shows the current step as i/n with its target percent.
 func fmtStep(d *deploy.Deployment) string {
 	if st, ok := d.CurrentStep(); ok {
+		if st.KindOf() == deploy.StepPause {
+			return fmt.Sprintf("%d/%d (pause)", d.Step+1, len(d.Steps))
+		}
 		return fmt.Sprintf("%d/%d (%s)", d.Step+1, len(d.Steps), fmtPercent(st.Percent))
 	}
 	return fmt.Sprintf("0/%d", len(d.Steps))

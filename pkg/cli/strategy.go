@@ -100,10 +100,14 @@ func parseSteps(spec string, defaultBake deploy.Duration) ([]deploy.Step, error)
 	var steps []deploy.Step
 	for i, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
+		if strings.EqualFold(part, "pause") {
+			steps = append(steps, deploy.Step{Kind: deploy.StepPause})
+			continue
+		}
 		pct, bake, hasBake := strings.Cut(part, ":")
 		p, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(pct), "%"), 64)
 		if err != nil {
-			return nil, fmt.Errorf("--steps element %d %q: percent %q is not a number (want PERCENT[:BAKE], e.g. 50:1m)", i+1, part, pct)
+			return nil, fmt.Errorf("--steps element %d %q: percent %q is not a number (want PERCENT[:BAKE], e.g. 50:1m, or pause)", i+1, part, pct)
 		}
 		st := deploy.Step{Percent: p, Bake: defaultBake}
 		if hasBake {

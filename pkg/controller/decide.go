@@ -24,10 +24,11 @@ const (
 	actAdvance                  // the bake is over with fresh good readings: next step
 	actShifted                  // the last step (100%) is verified: finalize
 	actRetire                   // deregistration delay over with fresh good readings: point of no return
+	actPauseStep                // a pause step is reached: hold, paused, for an operator
 )
 
 func (a action) String() string {
-	return [...]string{"wait", "rollback", "pause", "promote", "set_weights", "start_bake", "advance", "shifted", "retire"}[a]
+	return [...]string{"wait", "rollback", "pause", "promote", "set_weights", "start_bake", "advance", "shifted", "retire", "pause_step"}[a]
 }
 
 // observation is everything one decision looks at.
@@ -105,26 +106,16 @@ func decideShift(d *deploy.Deployment, o observation) decision {
 	if !ok {
 		return decision{act: actWait, why: fmt.Sprintf("step %d out of range", d.Step)}
 	}
-	target := deploy.Split(d.To, step.Percent)
-	if d.Weights != target || d.Intended != nil {
-		// More traffic on the new release needs evidence too: fresh readings since the last transition.
-		if !o.verdict.Fresh && target.Of(d.To) > d.Weights.Of(d.To) {
-			return decision{act: actWait, why: "waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
-		}
-		return decision{act: actSetWeights, weights: target,
-			why: fmt.Sprintf("step %d/%d: %g%% to %s", d.Step+1, len(d.Steps), step.Percent, d.To)}
+	kind, ok := stepKinds[step.KindOf()]
+	if !ok {
+		// Unreachable for a record that passed the store's checks; never guess what a step means.
+		return decision{act: actWait, why: fmt.Sprintf("step %d/%d has unknown kind %q", d.Step+1, len(d.Steps), step.Kind)}
 	}
-	if d.StepStartedAt == nil {
-		return decision{act: actStartBake, why: "weights verified"}
-	}
-	if d.Step == len(d.Steps)-1 {
-		return decision{act: actShifted, why: "all traffic on " + string(d.To)}
-	}
-	if end := d.StepStartedAt.Add(step.Bake.D()); o.now.Before(end) {
-		return decision{act: actWait, wake: end, why: "baking"}
-	}
-	if !o.verdict.Fresh {
-		return decision{act: actWait, why: "bake over; waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
-	}
-	return decision{act: actAdvance, why: fmt.Sprintf("step %d/%d baked", d.Step+1, len(d.Steps))}
+	return kind(d, step, o)
 }
+
+// stepKind decides one kind of step for a shifting deployment whose guards hold. Each kind lives in
+// its own file (step_<kind>.go) and registers itself here.
+type stepKind func(d *deploy.Deployment, step deploy.Step, o observation) decision
+
+var stepKinds = map[deploy.StepKind]stepKind{}

@@ -269,3 +269,29 @@ func TestRepeatedConflictsYield(t *testing.T) {
 		t.Fatalf("the yielding runner finished the deployment: %s", got.State)
 	}
 }
+
+// A pause step holds the deployment, paused and guarded, at the weights of the step before it; a
+// resume continues with the next step.
+func TestPauseStepHoldsUntilResumed(t *testing.T) {
+	e := newEnv(t, nil, nil, nil, nil)
+	s := deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{
+		{Percent: 10, Bake: deploy.Duration(20 * time.Millisecond)}, {Kind: deploy.StepPause},
+		{Percent: 50, Bake: deploy.Duration(20 * time.Millisecond)}, {Percent: 100}}}
+	d := e.create("v2", &s)
+	held := e.waitState(d.ID, deploy.StatePaused)
+	if held.Step != 2 || held.Weights != deploy.Split(deploy.SlotGreen, 10) || held.PausedFrom != deploy.StateShifting {
+		t.Fatalf("held at step %d with %s (from %s)", held.Step, held.Weights, held.PausedFrom)
+	}
+	polls := e.alarms.callCount()
+	eventually(t, "guards still read while held", 5*time.Second, func() bool { return e.alarms.callCount() >= polls+5 })
+	if now, _ := e.store.GetDeployment(context.Background(), d.ID); now.State != deploy.StatePaused || now.Weights != held.Weights {
+		t.Fatalf("a pause step moved on by itself: %s %s", now.State, now.Weights)
+	}
+	if _, err := e.c.Resume(context.Background(), deploy.ActionRequest{ID: d.ID, Actor: "alice", Reason: "canary looks good"}); err != nil {
+		t.Fatal(err)
+	}
+	done := e.waitState(d.ID, deploy.StateSucceeded)
+	if !slices.Contains(e.store.actions(d.ID), "pause") || done.Step != 3 {
+		t.Fatalf("step %d, events %v", done.Step, e.store.actions(d.ID))
+	}
+}

@@ -70,6 +70,11 @@ func (r *runner) reconcile(ctx context.Context) error {
 			continue
 		case actRetire:
 			return r.retire(ctx)
+		case actPauseStep:
+			if err := r.pauseAtStep(ctx, dec.why); err != nil {
+				return err
+			}
+			continue
 		}
 		if !ev.verdict.Fresh && r.d.TaskDef != "" {
 			r.c.obs.Demand(r.d.ID)

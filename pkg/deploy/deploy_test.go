@@ -58,18 +58,18 @@ func TestLiveSlot(t *testing.T) {
 func TestPlan(t *testing.T) {
 	bake := Duration(30 * time.Second)
 	steps, err := Strategy{Type: StrategyCanary, CanaryPercent: 5, Bake: bake}.Plan()
-	if err != nil || len(steps) != 2 || steps[0] != (Step{5, bake}) || steps[1] != (Step{100, 0}) {
+	if err != nil || len(steps) != 2 || steps[0] != (Step{Percent: 5, Bake: bake}) || steps[1] != (Step{Percent: 100, Bake: 0}) {
 		t.Fatalf("canary: %v %v", steps, err)
 	}
 	steps, err = Strategy{Type: StrategyLinear, LinearSteps: 3, Bake: bake}.Plan()
-	if err != nil || len(steps) != 3 || steps[0].Percent != 33.333 || steps[1].Percent != 66.667 || steps[2] != (Step{100, 0}) {
+	if err != nil || len(steps) != 3 || steps[0].Percent != 33.333 || steps[1].Percent != 66.667 || steps[2] != (Step{Percent: 100, Bake: 0}) {
 		t.Fatalf("linear: %v %v", steps, err)
 	}
 	steps, err = Strategy{Type: StrategyAllAtOnce}.Plan()
 	if err != nil || len(steps) != 1 || steps[0].Percent != 100 {
 		t.Fatalf("all-at-once: %v %v", steps, err)
 	}
-	steps, err = Strategy{Type: StrategySteps, Steps: []Step{{1, bake}, {20, bake}, {100, bake}}}.Plan()
+	steps, err = Strategy{Type: StrategySteps, Steps: []Step{{Percent: 1, Bake: bake}, {Percent: 20, Bake: bake}, {Percent: 100, Bake: bake}}}.Plan()
 	if err != nil || len(steps) != 3 || steps[2].Bake != 0 {
 		t.Fatalf("steps: %v %v", steps, err)
 	}
@@ -81,10 +81,10 @@ func TestPlan(t *testing.T) {
 		"linear 0":          {Type: StrategyLinear},
 		"linear too many":   {Type: StrategyLinear, LinearSteps: 101},
 		"no steps":          {Type: StrategySteps},
-		"decreasing":        {Type: StrategySteps, Steps: []Step{{50, 0}, {40, 0}, {100, 0}}},
-		"not ending at 100": {Type: StrategySteps, Steps: []Step{{10, 0}, {50, 0}}},
-		"above 100":         {Type: StrategySteps, Steps: []Step{{10, 0}, {150, 0}}},
-		"indistinguishable": {Type: StrategySteps, Steps: []Step{{10, 0}, {10.01, 0}, {100, 0}}},
+		"decreasing":        {Type: StrategySteps, Steps: []Step{{Percent: 50, Bake: 0}, {Percent: 40, Bake: 0}, {Percent: 100, Bake: 0}}},
+		"not ending at 100": {Type: StrategySteps, Steps: []Step{{Percent: 10, Bake: 0}, {Percent: 50, Bake: 0}}},
+		"above 100":         {Type: StrategySteps, Steps: []Step{{Percent: 10, Bake: 0}, {Percent: 150, Bake: 0}}},
+		"indistinguishable": {Type: StrategySteps, Steps: []Step{{Percent: 10, Bake: 0}, {Percent: 10.01, Bake: 0}, {Percent: 100, Bake: 0}}},
 	}
 	for name, s := range bad {
 		if _, err := s.Plan(); KindOf(err) != KindInvalid {

@@ -216,9 +216,18 @@ func checkWeights(field string, w Weights) error {
 
 func checkSteps(field string, steps []Step) error {
 	for i, st := range steps {
-		// !(p > 0) also catches NaN.
-		if !(st.Percent > 0) || st.Percent > 100 {
-			return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: percent %v outside (0, 100]", field, i, st.Percent)
+		switch st.KindOf() {
+		case StepWeight:
+			// !(p > 0) also catches NaN.
+			if !(st.Percent > 0) || st.Percent > 100 {
+				return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: percent %v outside (0, 100]", field, i, st.Percent)
+			}
+		case StepPause:
+			if st.Percent != 0 {
+				return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: a pause step with percent %v", field, i, st.Percent)
+			}
+		default:
+			return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: unknown step kind %q", field, i, st.Kind)
 		}
 		if err := checkBake(fmt.Sprintf("%s[%d].bake", field, i), st.Bake); err != nil {
 			return err

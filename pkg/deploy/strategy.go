@@ -17,11 +17,35 @@ const (
 	StrategySteps     StrategyType = "steps"       // an explicit list of steps
 )
 
-// Step is one weight change: the new slot gets Percent of traffic, then the controller bakes (watches
-// alarms and health) for Bake before the next step. The last step is always 100.
+// StepKind names what a step does. A new kind is a constant here, its checks in checkStepList and
+// CheckReadable, and one file in pkg/controller (step_<kind>.go) that decides it.
+type StepKind string
+
+const (
+	// StepWeight (the default: "" reads as weight) gives the new slot Percent of traffic, then bakes
+	// (watches the guards) for Bake before the next step. The last step is always a weight step of 100.
+	StepWeight StepKind = "weight"
+	// StepPause holds the deployment, paused and still guarded, at the weights of the step before it
+	// until an operator resumes (the next step follows) or promotes it.
+	StepPause StepKind = "pause"
+)
+
+// StepKinds lists the accepted step kinds.
+func StepKinds() []string { return []string{string(StepWeight), string(StepPause)} }
+
+// Step is one step of a deployment's plan.
 type Step struct {
-	Percent float64  `json:"percent" yaml:"percent"`
-	Bake    Duration `json:"bake" yaml:"bake"`
+	Kind    StepKind `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Percent float64  `json:"percent,omitempty" yaml:"percent,omitempty"`
+	Bake    Duration `json:"bake,omitempty" yaml:"bake,omitempty"`
+}
+
+// KindOf returns the step's kind, weight when unset.
+func (s Step) KindOf() StepKind {
+	if s.Kind == "" {
+		return StepWeight
+	}
+	return s.Kind
 }
 
 // Strategy is a deployment strategy as requested; Plan turns it into Steps.
@@ -133,13 +157,27 @@ func checkStepList(steps []Step) error {
 	prev := 0.0
 	for i, st := range steps {
 		last := i == len(steps)-1
-		if msg := percentProblem(st.Percent, prev, !last); msg != "" {
-			return bad("steps[%d].percent: %s", i, msg)
+		switch st.KindOf() {
+		case StepWeight:
+			if msg := percentProblem(st.Percent, prev, !last); msg != "" {
+				return bad("steps[%d].percent: %s", i, msg)
+			}
+			if msg := bakeProblem(st.Bake); msg != "" {
+				return bad("steps[%d].bake: %s", i, msg)
+			}
+			prev = st.Percent
+		case StepPause:
+			switch {
+			case last:
+				return bad("steps[%d].kind: the last step must be a weight step of 100, not a pause", i)
+			case st.Percent != 0:
+				return bad("steps[%d].percent: a pause step keeps the weights of the step before it", i)
+			case st.Bake != 0:
+				return bad("steps[%d].bake: a pause step waits for an operator; to wait a fixed time, bake the weight step before it", i)
+			}
+		default:
+			return bad("steps[%d].kind: unknown step kind %q (one of %s)", i, st.Kind, strings.Join(StepKinds(), ", "))
 		}
-		if msg := bakeProblem(st.Bake); msg != "" {
-			return bad("steps[%d].bake: %s", i, msg)
-		}
-		prev = st.Percent
 	}
 	if prev != 100 {
 		return bad("steps[%d].percent: the last step must be 100, got %v", len(steps)-1, prev)
@@ -191,4 +229,9 @@ func StrategyTypes() []string {
 	return []string{string(StrategyCanary), string(StrategyLinear), string(StrategyAllAtOnce), string(StrategySteps)}
 }
 
-func (s Step) String() string { return fmt.Sprintf("%g%% (bake %s)", s.Percent, s.Bake) }
+func (s Step) String() string {
+	if s.KindOf() == StepPause {
+		return "pause"
+	}
+	return fmt.Sprintf("%g%% (bake %s)", s.Percent, s.Bake)
+}

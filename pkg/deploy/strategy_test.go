@@ -36,19 +36,19 @@ func TestPlanRefusesNamingTheField(t *testing.T) {
 		{"linear too many", Strategy{Type: StrategyLinear, LinearSteps: 101}, "linear_steps: ", "between 1 and 100"},
 		{"no steps", steps(), "steps: ", "at least one"},
 		{"too many steps", Strategy{Type: StrategySteps, Steps: make([]Step, 101)}, "steps: ", "at most 100"},
-		{"step bake negative", steps(Step{10, min}, Step{50, Duration(-5 * time.Second)}, Step{100, 0}), "steps[1].bake: ", "negative"},
-		{"step bake absurd", steps(Step{10, Duration(25 * time.Hour)}, Step{100, 0}), "steps[0].bake: ", "maximum bake"},
-		{"last step bake negative", steps(Step{10, 0}, Step{100, -1}), "steps[1].bake: ", "negative"},
-		{"step weight 0", steps(Step{0.01, 0}, Step{100, 0}), "steps[0].percent: ", "rounds to ALB weight 0"},
-		{"step weight 999", steps(Step{10, 0}, Step{99.99, 0}, Step{100, 0}), "steps[1].percent: ", "rounds to the full weight 999"},
-		{"step zero", steps(Step{0, 0}, Step{100, 0}), "steps[0].percent: ", "within (0, 100]"},
-		{"step above 100", steps(Step{10, 0}, Step{150, 0}), "steps[1].percent: ", "within (0, 100]"},
-		{"step NaN", steps(Step{math.NaN(), 0}, Step{100, 0}), "steps[0].percent: ", "within (0, 100]"},
-		{"step -Inf", steps(Step{math.Inf(-1), 0}, Step{100, 0}), "steps[0].percent: ", "within (0, 100]"},
-		{"decreasing", steps(Step{50, 0}, Step{40, 0}, Step{100, 0}), "steps[1].percent: ", "increase strictly"},
-		{"indistinguishable", steps(Step{10, 0}, Step{10.01, 0}, Step{100, 0}), "steps[1].percent: ", "not distinguishable"},
-		{"100 before the end", steps(Step{100, 0}, Step{100, 0}), "steps[0].percent: ", "below 100"},
-		{"not ending at 100", steps(Step{10, 0}, Step{50, 0}), "steps[1].percent: ", "last step must be 100"},
+		{"step bake negative", steps(Step{Percent: 10, Bake: min}, Step{Percent: 50, Bake: Duration(-5 * time.Second)}, Step{Percent: 100, Bake: 0}), "steps[1].bake: ", "negative"},
+		{"step bake absurd", steps(Step{Percent: 10, Bake: Duration(25 * time.Hour)}, Step{Percent: 100, Bake: 0}), "steps[0].bake: ", "maximum bake"},
+		{"last step bake negative", steps(Step{Percent: 10, Bake: 0}, Step{Percent: 100, Bake: -1}), "steps[1].bake: ", "negative"},
+		{"step weight 0", steps(Step{Percent: 0.01, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[0].percent: ", "rounds to ALB weight 0"},
+		{"step weight 999", steps(Step{Percent: 10, Bake: 0}, Step{Percent: 99.99, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[1].percent: ", "rounds to the full weight 999"},
+		{"step zero", steps(Step{Percent: 0, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[0].percent: ", "within (0, 100]"},
+		{"step above 100", steps(Step{Percent: 10, Bake: 0}, Step{Percent: 150, Bake: 0}), "steps[1].percent: ", "within (0, 100]"},
+		{"step NaN", steps(Step{Percent: math.NaN(), Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[0].percent: ", "within (0, 100]"},
+		{"step -Inf", steps(Step{Percent: math.Inf(-1), Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[0].percent: ", "within (0, 100]"},
+		{"decreasing", steps(Step{Percent: 50, Bake: 0}, Step{Percent: 40, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[1].percent: ", "increase strictly"},
+		{"indistinguishable", steps(Step{Percent: 10, Bake: 0}, Step{Percent: 10.01, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[1].percent: ", "not distinguishable"},
+		{"100 before the end", steps(Step{Percent: 100, Bake: 0}, Step{Percent: 100, Bake: 0}), "steps[0].percent: ", "below 100"},
+		{"not ending at 100", steps(Step{Percent: 10, Bake: 0}, Step{Percent: 50, Bake: 0}), "steps[1].percent: ", "last step must be 100"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestPlanAcceptsTheEdges(t *testing.T) {
 		{Type: StrategyCanary, CanaryPercent: 0.06, Bake: Duration(MaxBake)},
 		{Type: StrategyCanary, CanaryPercent: 99.9},
 		{Type: StrategyCanary},
-		{Type: StrategySteps, Steps: []Step{{0.1, Duration(MaxBake)}, {99.9, 0}, {100, Duration(MaxBake)}}},
+		{Type: StrategySteps, Steps: []Step{{Percent: 0.1, Bake: Duration(MaxBake)}, {Percent: 99.9, Bake: 0}, {Percent: 100, Bake: Duration(MaxBake)}}},
 		{Type: StrategyLinear, LinearSteps: MaxSteps, Bake: Duration(time.Second)},
 		{Type: StrategyAllAtOnce, PauseBeforeTraffic: true},
 	}
@@ -89,6 +89,29 @@ func TestPlanAcceptsTheEdges(t *testing.T) {
 		}
 		if steps[len(steps)-1].Percent != 100 || steps[len(steps)-1].Bake != 0 {
 			t.Errorf("%+v: last step %v", s, steps[len(steps)-1])
+		}
+	}
+}
+
+func TestPauseSteps(t *testing.T) {
+	ok := Strategy{Type: StrategySteps, Steps: []Step{{Percent: 10, Bake: Duration(time.Minute)}, {Kind: StepPause}, {Percent: 100}}}
+	steps, err := ok.Plan()
+	if err != nil || len(steps) != 3 || steps[1].KindOf() != StepPause || steps[0].KindOf() != StepWeight {
+		t.Fatalf("%v %v", steps, err)
+	}
+	for name, c := range map[string]struct {
+		steps []Step
+		want  string
+	}{
+		"pause last":       {[]Step{{Percent: 10}, {Kind: StepPause}}, "steps[1].kind: the last step"},
+		"pause with pct":   {[]Step{{Kind: StepPause, Percent: 20}, {Percent: 100}}, "steps[0].percent: a pause step"},
+		"pause with bake":  {[]Step{{Kind: StepPause, Bake: Duration(time.Second)}, {Percent: 100}}, "steps[0].bake: a pause step"},
+		"unknown kind":     {[]Step{{Kind: "gate"}, {Percent: 100}}, `steps[0].kind: unknown step kind "gate"`},
+		"weights increase": {[]Step{{Percent: 50}, {Kind: StepPause}, {Percent: 40}, {Percent: 100}}, "steps[2].percent"},
+	} {
+		_, err := Strategy{Type: StrategySteps, Steps: c.steps}.Plan()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", name, err, c.want)
 		}
 	}
 }

@@ -64,11 +64,13 @@ func TestReadStored(t *testing.T) {
 		id, service string
 		why         string
 	}{
-		"broken":        {`{"id":`, "d-1", "web", "cannot be decoded"},
-		"null":          {`null`, "d-1", "web", "cannot be decoded"},
-		"other id":      {string(b), "d-2", "web", `names deployment "d-1"`},
-		"other service": {string(b), "d-1", "api", `of service "web"`},
-		"negative bake": {strings.Replace(string(b), `"bake":"1m0.000000001s"`, `"bake":-5`, 1), "d-1", "web", "steps[0].bake -5s"},
+		"broken":               {`{"id":`, "d-1", "web", "cannot be decoded"},
+		"null":                 {`null`, "d-1", "web", "cannot be decoded"},
+		"other id":             {string(b), "d-2", "web", `names deployment "d-1"`},
+		"other service":        {string(b), "d-1", "api", `of service "web"`},
+		"negative bake":        {strings.Replace(string(b), `"bake":"1m0.000000001s"`, `"bake":-5`, 1), "d-1", "web", "invalid duration -5 seconds"},
+		"negative bake string": {strings.Replace(string(b), `"bake":"1m0.000000001s"`, `"bake":"-5s"`, 1), "d-1", "web", "negative"},
+		"unknown step kind":    {strings.Replace(string(b), `"percent":10`, `"kind":"gate","percent":10`, 1), "d-1", "web", `unknown step kind "gate"`},
 	} {
 		q := deploy.ReadStored([]byte(c.data), c.id, c.service, "shifting", 4)
 		if q.Quarantine == "" || !strings.Contains(q.Quarantine, c.why) {
