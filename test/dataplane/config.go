@@ -99,7 +99,7 @@ func (l *layout) renderBackend(b *strings.Builder, g *group) {
 	fmt.Fprintf(b, "backend %s\n  balance roundrobin\n  option allbackups\n", g.backend)
 	if g.hcEnabled {
 		fmt.Fprintf(b, "  option httpchk\n  http-check send meth GET uri %s ver HTTP/1.1 hdr Host elb-healthcheck hdr User-Agent ELB-HealthChecker/2.0\n", g.hcPath)
-		fmt.Fprintf(b, "  http-check expect status %s\n  timeout check %dms\n", g.hcMatcher, scaled(g.timeout, l.scale).Milliseconds())
+		fmt.Fprintf(b, "  http-check expect status %s\n  timeout check %dms\n", g.hcMatcher, checkTimeout(g.timeout, l.scale).Milliseconds())
 	}
 	if l.withServer != nil {
 		for _, s := range l.withServer(g) {
@@ -118,6 +118,18 @@ func serverArgs(g *group, k targetKey, scale float64) string {
 		}
 	}
 	return args
+}
+
+// minCheckTimeout keeps a scaled health-check timeout from failing checks on a loaded test machine
+// that would pass on AWS: HealthScale speeds up state changes (interval x thresholds), not targets.
+const minCheckTimeout = 500 * time.Millisecond
+
+func checkTimeout(seconds int, scale float64) time.Duration {
+	d := scaled(seconds, scale)
+	if configured := time.Duration(seconds) * time.Second; d < minCheckTimeout {
+		d = min(minCheckTimeout, configured)
+	}
+	return d
 }
 
 func scaled(seconds int, scale float64) time.Duration {

@@ -100,3 +100,17 @@ func TestFailOpenWhenNoTargetIsHealthy(t *testing.T) {
 		t.Fatalf("host counts %+v", s)
 	}
 }
+
+func TestHealthCheckTimeout(t *testing.T) {
+	w := newWorld(t)
+	tg := w.targetGroup("tg-t-"+uniq(), hc{interval: 5, timeout: 2, healthy: 2, unhealthy: 2, dereg: 0})
+	lb, _ := w.loadBalancer("alb-t-"+uniq(), tg)
+	a := newApp(t, "a")
+	w.register(tg, a)
+	p := w.start(scale, lb)
+	waitState(t, p, tg, a, "healthy", 10*time.Second)
+	a.health.Store(hang)
+	if x := waitState(t, p, tg, a, "unhealthy", 10*time.Second); x.Reason != "Target.Timeout" || x.Description != "Request timed out" {
+		t.Fatalf("hanging health check: %+v", x)
+	}
+}

@@ -63,9 +63,20 @@ func newApp(t *testing.T, name string) *app {
 	return a
 }
 
+// hang as an app's health makes its /healthz answer nothing (until the checker gives up).
+const hang = -1
+
 func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/healthz" {
-		w.WriteHeader(int(a.health.Load()))
+		code := int(a.health.Load())
+		if code == hang {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+			return
+		}
+		w.WriteHeader(code)
 		return
 	}
 	a.served.Add(1)
