@@ -8,7 +8,9 @@
 #                                    whose checks are init+validate and, with a tests/ dir, tofu test
 #   scripts/tf-check.sh --list       print the check names of a full run, one per line
 #   (terraform-compat: `terraform validate` of every directory with a Terraform >= 1.5 binary, when one
-#    is on PATH; the stack must work with Terraform as well as OpenTofu)
+#    is on PATH; the stack must work with Terraform as well as OpenTofu.
+#    terraform-test: `terraform test` of every directory with tests, with Terraform >= 1.11.
+#    mutate: scripts/tf-mutate.sh, the mutation check; part of a full run)
 #
 # Counting: fmt, tflint, tfsec and each validate are one check each; `tofu test` contributes its
 # own "N passed, N failed" run counts (one failed check if it dies before printing them).
@@ -82,7 +84,9 @@ check_dir() {
 	local dir=$1 name log
 	name=${dir//\//_}
 	log="$logdir/$name.init.log"
-	# -upgrade rewrites a stale lock entry when the plugin was rebuilt (lock files are gitignored).
+	# Lock files are gitignored and only pin the local plugin: drop a stale one (a rebuilt plugin has a
+	# new checksum, which `init -upgrade` refuses for the same version).
+	rm -f "$dir/.terraform.lock.hcl"
 	if ! run_logged "$log" tofu -chdir="$dir" init -backend=false -upgrade -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR"; then
 		fail "validate $dir (tofu init failed)" 1 "$log"
 		return
@@ -97,9 +101,16 @@ check_dir() {
 	[ -d "$dir/tests" ] || return 0
 	compgen -G "$dir/tests/*.tftest.hcl" >/dev/null || return 0
 	log="$logdir/$name.test.log"
-	run_logged "$log" tofu -chdir="$dir" test -no-color
-	local rc=$? summary p f
-	# tofu test ends with "Success! 3 passed, 0 failed." or "Failure! 1 passed, 1 failed, 2 skipped."
+	# The policy tests "apply" to the offline provider in memory (tools/tfprovider/offline/apply.go) so
+	# that aws_iam_policy_document renders; nothing reaches AWS.
+	SWITCHYARD_TF_OFFLINE_APPLY=1 run_logged "$log" tofu -chdir="$dir" test -no-color
+	record_test_result "test $dir" $? "$log"
+}
+
+# record_test_result LABEL RC LOG: count a `tofu test`/`terraform test` run by its own summary line,
+# "Success! 3 passed, 0 failed." or "Failure! 1 passed, 1 failed, 2 skipped.".
+record_test_result() {
+	local label=$1 rc=$2 log=$3 summary p f
 	summary=$(grep -E '^(Success|Failure)! [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	summary=${summary#*! }
 	summary=${summary%.}
@@ -108,17 +119,17 @@ check_dir() {
 		f=${summary#*, }
 		f=${f%% failed*}
 		if [ "$rc" -eq 0 ] && [ "$f" -eq 0 ]; then
-			pass "test $dir ($summary)" "$p"
+			pass "$label ($summary)" "$p"
 		else
 			passed=$((passed + p))
 			# A non-zero exit with "0 failed" (e.g. errored runs) still counts as a failure.
 			[ "$f" -eq 0 ] && f=1
-			fail "test $dir ($summary)" "$f" "$log"
+			fail "$label ($summary)" "$f" "$log"
 		fi
 	elif [ "$rc" -eq 0 ]; then
-		pass "test $dir"
+		pass "$label"
 	else
-		fail "test $dir (tofu test errored)" 1 "$log"
+		fail "$label (test run errored)" 1 "$log"
 	fi
 }
 
@@ -178,10 +189,60 @@ check_terraform_compat() {
 	rm -rf "$copy"
 }
 
+# terraform_binary prints a Terraform >= MIN binary, or returns 1 after printing a SKIP line.
+terraform_binary() {
+	local min=$1 what=$2 tf ver
+	tf=$(command -v terraform) || { printf 'SKIP  %s (no terraform binary on PATH)\n' "$what"; return 1; }
+	ver=$("$tf" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p')
+	if [ -z "$ver" ] || [ "$(printf '%s\n' "$min" "$ver" | sort -V | head -n1)" != "$min" ]; then
+		printf 'SKIP  %s (terraform %s is older than %s)\n' "$what" "${ver:-unknown}" "$min"
+		return 1
+	fi
+	echo "$tf $ver"
+}
+
+# scratch_copy prints a copy of terraform/ without lock files or plugin caches, so neither tool sees
+# the other's.
+scratch_copy() {
+	local copy
+	copy=$(mktemp -d "$logdir/copy.XXXXXX")
+	cp -r terraform "$copy/"
+	find "$copy" -name .terraform -type d -prune -exec rm -rf {} + -o -name .terraform.lock.hcl -exec rm -f {} +
+	echo "$copy"
+}
+
+# check_terraform_test runs `terraform test` in every directory with tests. Terraform applies mocked
+# and overridden computed values in plan runs only with `override_during = plan` (Terraform >= 1.11),
+# an argument OpenTofu 1.10 rejects; the test files are written for OpenTofu, so Terraform runs them
+# from a copy where every mock_provider and override_* block gets that argument and nothing else
+# changes.
+check_terraform_test() {
+	local tfv tf ver copy d log f
+	tfv=$(terraform_binary 1.11.0 terraform-test) || return 0
+	tf=${tfv% *}
+	ver=${tfv#* }
+	copy=$(scratch_copy)
+	while IFS= read -r -d '' f; do
+		sed -i -E 's/^([[:space:]]*)(mock_provider "aws" \{|override_resource \{|override_data \{|override_module \{)[[:space:]]*$/\1\2\n\1  override_during = plan/' "$f"
+	done < <(find "$copy/terraform" -name '*.tftest.hcl' -print0)
+	while read -r d; do
+		compgen -G "$copy/$d/tests/*.tftest.hcl" >/dev/null || continue
+		log="$logdir/tftest_${d//\//_}.log"
+		if ! run_logged "$log" "$tf" -chdir="$copy/$d" init -backend=false -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR"; then
+			fail "terraform $ver test $d (init failed)" 1 "$log"
+			continue
+		fi
+		SWITCHYARD_TF_OFFLINE_APPLY=1 run_logged "$log" "$tf" -chdir="$copy/$d" test -no-color
+		record_test_result "terraform $ver test $d" $? "$log"
+	done < <(tf_dirs)
+	rm -rf "$copy"
+}
+
 for c in "${checks[@]}"; do
 	case $c in
 	fmt) ensure_setup; check_fmt ;;
 	terraform-compat) ensure_setup; check_terraform_compat ;;
+	terraform-test) ensure_setup; check_terraform_test ;;
 	tflint) check_tflint ;;
 	tfsec) check_tfsec ;;
 	*)

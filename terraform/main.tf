@@ -14,26 +14,25 @@ locals {
   # App secrets become UPPER_CASE environment variables (django_secret_key -> DJANGO_SECRET_KEY).
   app_secret_env = { for k, arn in module.secrets.app_secret_arns : upper(k) => arn }
 
-  # The RDS-managed master secret is JSON {"username", "password"}; ECS extracts single keys with
-  # the <arn>:<json-key>:: form. Injected only when inject_db_master_credentials is true (default
-  # false: the app uses IAM database authentication).
-  db_master_secret_env = var.inject_db_master_credentials ? {
-    DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
-    DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
-  } : {}
+  # The app connects with IAM database authentication as db_iam_username (short-lived tokens, no
+  # password to go stale). The RDS-managed master secret is never injected into the container: ECS
+  # resolves injected secrets once, at task start, so after a rotation running tasks would keep a
+  # dead password. When the app needs the master user (bootstrap, migrations), it reads the secret
+  # itself at runtime (app_reads_db_master_secret): the task role may GetSecretValue on it and the
+  # container learns its ARN from DATABASE_MASTER_SECRET_ARN, so every read sees the current value.
+  execution_secret_arns         = module.secrets.secret_arns
+  execution_secret_kms_key_arns = [module.secrets.kms_key_arn]
 
-  # What the task execution role may read: the app secrets, plus the master secret (and its KMS key)
-  # only when it is injected. Added here rather than through the secrets module's
-  # extra_secret_arns so module.secrets does not depend on module.database: the first targeted
-  # apply (README, "Deploying from nothing") creates the secrets without the database.
-  execution_secret_arns = concat(
-    module.secrets.secret_arns,
-    var.inject_db_master_credentials ? [module.database.master_user_secret_arn] : [],
-  )
-  execution_secret_kms_key_arns = distinct(concat(
-    [module.secrets.kms_key_arn],
-    var.inject_db_master_credentials ? [module.database.master_user_secret_kms_key_arn] : [],
-  ))
+  runtime_secret_arns         = var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : []
+  runtime_secret_kms_key_arns = var.app_reads_db_master_secret ? [module.database.master_user_secret_kms_key_arn] : []
+
+  # ECS rolling deployments of a colour watch that colour's target-group 5xx and unhealthy-host
+  # alarms. The names follow the monitoring module's naming (module.monitoring.<colour>_alarm_names
+  # cannot be passed in: the alarms depend on the ECS service names, a cycle); the root test
+  # compares both.
+  deployment_alarm_names = {
+    for c in ["blue", "green"] : c => [for what in ["5xx", "unhealthy"] : "alarm-${c}-${what}-${var.environment}-${var.environment_suffix}"]
+  }
 
   app_environment = merge(
     {
@@ -43,6 +42,7 @@ locals {
       DATABASE_NAME        = module.database.database_name
     },
     var.db_iam_username == null ? {} : { DATABASE_IAM_USER = var.db_iam_username },
+    var.app_reads_db_master_secret ? { DATABASE_MASTER_SECRET_ARN = module.database.master_user_secret_arn } : {},
     var.app_environment,
   )
 }
@@ -56,8 +56,9 @@ module "network" {
   owner              = local.common.owner
   tags               = local.common.tags
 
-  vpc_cidr = var.vpc_cidr
-  app_port = var.app_port
+  vpc_cidr                             = var.vpc_cidr
+  app_port                             = var.app_port
+  restrict_app_egress_to_vpc_endpoints = var.restrict_app_egress_to_vpc_endpoints
   # The test-listener ingress rules are created by the alb module next to the listener itself, so
   # the network module's optional test-listener rule stays off (test_listener_port = null).
 }
@@ -88,8 +89,7 @@ module "secrets" {
 
   app_secrets             = var.app_secrets
   recovery_window_in_days = var.secrets_recovery_window_in_days
-  # extra_secret_arns stays empty: the master secret is added in local.execution_secret_arns so
-  # this module has no dependency on the database.
+  # extra_secret_arns stays empty: the master secret is never injected (local.runtime_secret_arns).
 }
 
 module "database" {
@@ -164,10 +164,14 @@ module "ecs" {
   cpu                    = var.task_cpu
   memory                 = var.task_memory
 
-  secrets               = merge(local.app_secret_env, local.db_master_secret_env)
-  secret_arns           = local.execution_secret_arns
-  secrets_kms_key_arns  = local.execution_secret_kms_key_arns
-  environment_variables = local.app_environment
+  secrets                     = local.app_secret_env
+  secret_arns                 = local.execution_secret_arns
+  secrets_kms_key_arns        = local.execution_secret_kms_key_arns
+  runtime_secret_arns         = local.runtime_secret_arns
+  runtime_secret_kms_key_arns = local.runtime_secret_kms_key_arns
+  environment_variables       = local.app_environment
+  readonly_root_filesystem    = var.readonly_root_filesystem
+  deployment_alarm_names      = local.deployment_alarm_names
 
   db_iam_auth = var.db_iam_username == null ? null : {
     cluster_resource_id = module.database.cluster_resource_id
@@ -192,6 +196,7 @@ module "monitoring" {
   tags               = local.common.tags
 
   alarm_email                   = var.alarm_email
+  allow_no_alarm_notifications  = var.allow_alarms_without_notification
   alb_arn_suffix                = module.alb.alb_arn_suffix
   blue_target_group_arn_suffix  = module.alb.blue_target_group_arn_suffix
   green_target_group_arn_suffix = module.alb.green_target_group_arn_suffix

@@ -158,6 +158,15 @@ variable "deregistration_delay" {
   }
 }
 
+# Trade-off: with the restriction (default) the tasks reach only ECR, Secrets Manager, CloudWatch
+# Logs, STS (interface endpoints, ~USD 110/month for 5 endpoints x 3 AZs plus data) and S3 (gateway
+# endpoint, free); any other API the app calls needs its own endpoint or the restriction off.
+variable "restrict_app_egress_to_vpc_endpoints" {
+  description = "Limit the ECS tasks' HTTPS egress to the stack's VPC endpoints (ECR api/dkr, Secrets Manager, CloudWatch Logs, STS, S3) instead of 0.0.0.0/0 through NAT. Set false if the app must call other APIs (market data, e-mail, other AWS services without an endpoint)."
+  type        = bool
+  default     = true
+}
+
 variable "alb_deletion_protection" {
   description = "ALB deletion protection. false keeps the stack destroyable; set true in production (destroy then needs an apply with false first)."
   type        = bool
@@ -292,6 +301,12 @@ variable "market_close_schedule" {
   }
 }
 
+variable "readonly_root_filesystem" {
+  description = "Run the container with a read-only root filesystem and /tmp as a writable task bind mount. Needs the image contract (README \"Image contract\"): the image declares VOLUME [\"/tmp\"] on a /tmp its non-root user can write; without it ECS mounts /tmp root-owned 0755 and Django/gunicorn cannot write temporary files. Default false until the image honours it."
+  type        = bool
+  default     = false
+}
+
 variable "app_environment" {
   description = "Extra non-secret environment variables of the Django container (name => value). Secrets go in app_secrets."
   type        = map(string)
@@ -350,11 +365,11 @@ variable "db_iam_username" {
 }
 
 # Off by default: the app connects as db_iam_username with IAM authentication (short-lived tokens,
-# rds-db:connect for that user only), which is the least-privilege path. Injecting the master user
-# hands every task the database superuser; keep it for a one-off bootstrap (creating the IAM user,
-# migrations) and switch it off again.
-variable "inject_db_master_credentials" {
-  description = "Inject the RDS-managed master user secret into the container (DATABASE_USERNAME / DATABASE_PASSWORD) and let the task execution role read it. Default false: the app uses IAM database authentication (db_iam_username). Set true only temporarily, e.g. to create the IAM user or run migrations as the master user."
+# rds-db:connect for that user only). The master secret is never injected into the container (an
+# injected value is resolved once per task and goes stale when RDS rotates it); with this on, the
+# app reads it at runtime through the task role, for bootstrap work such as creating the IAM user.
+variable "app_reads_db_master_secret" {
+  description = "Let the application read the RDS-managed master user secret at runtime (task role secretsmanager:GetSecretValue on that secret; its ARN in DATABASE_MASTER_SECRET_ARN), so it always gets the current password after a rotation. Default false: the app uses IAM database authentication as db_iam_username. Turn on only for bootstrap work (creating the IAM user, migrations as the master user)."
   type        = bool
   default     = false
 }
@@ -376,7 +391,7 @@ variable "db_deletion_protection" {
 ################################################################################
 
 variable "alarm_email" {
-  description = "E-mail address subscribed to the alarm topic; null = no subscription."
+  description = "E-mail address subscribed to the alarm topic (on-call). Required unless allow_alarms_without_notification is true: alarms that notify nobody are not monitoring."
   type        = string
   default     = null
 
@@ -384,6 +399,12 @@ variable "alarm_email" {
     condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
     error_message = "alarm_email must be an e-mail address such as oncall@example.com, or null."
   }
+}
+
+variable "allow_alarms_without_notification" {
+  description = "Accept an alarm topic without an e-mail subscription (alarm_email null): only where nobody needs to be paged (CI stacks) or the topic is subscribed outside this stack (sns_topic_arn output). switchyard reads alarm states either way."
+  type        = bool
+  default     = false
 }
 
 # The registry scanning configuration is ONE per account and region: managing it here replaces

@@ -24,13 +24,17 @@ output "kms_key_arn" {
 }
 
 output "backend_hcl" {
-  description = "Ready-to-use partial backend configuration for the main stack: save as terraform/backend.hcl and run `tofu init -backend-config=backend.hcl`."
-  value       = <<-EOT
+  description = "Ready-to-use partial backend configuration for the main stack: save as terraform/backend.hcl and run `tofu init -backend-config=backend.hcl`. Locking follows state_locking."
+  value = join("", [
+    <<-EOT
     bucket         = "${aws_s3_bucket.state.id}"
     key            = "${local.state_key}"
     region         = "${var.region}"
     encrypt        = true
     kms_key_id     = "${aws_kms_key.state.arn}"
-    dynamodb_table = "${aws_dynamodb_table.lock.name}"
-  EOT
+    EOT
+    ,
+    contains(["dynamodb", "both"], var.state_locking) ? "dynamodb_table = \"${aws_dynamodb_table.lock.name}\"\n" : "",
+    contains(["lockfile", "both"], var.state_locking) ? "use_lockfile   = true\n" : "",
+  ])
 }

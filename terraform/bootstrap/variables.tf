@@ -111,3 +111,16 @@ variable "access_log_bucket" {
     error_message = "access_log_bucket must be null or a valid S3 bucket name."
   }
 }
+
+# Terraform >= 1.11 deprecates the S3 backend's dynamodb_table in favour of S3-native locking
+# (use_lockfile, Terraform/OpenTofu >= 1.10); older versions know only the table.
+variable "state_locking" {
+  description = "How backend_hcl locks state: \"dynamodb\" (dynamodb_table; every Terraform >= 1.5 and OpenTofu), \"lockfile\" (use_lockfile = true, a .tflock object next to the state; Terraform/OpenTofu >= 1.10, no deprecation warning) or \"both\" (while moving from the table to the lock file). The lock table is created either way."
+  type        = string
+  default     = "dynamodb"
+
+  validation {
+    condition     = contains(["dynamodb", "lockfile", "both"], var.state_locking)
+    error_message = "state_locking must be dynamodb, lockfile or both."
+  }
+}

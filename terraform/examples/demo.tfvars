@@ -44,14 +44,23 @@ app_environment = {
 db_instance_class = "db.r6g.large"
 # The app connects with IAM database authentication as this user (create it once: README step 5).
 db_iam_username = "app"
-# Least privilege: the tasks never get the master user. Set true only for a one-off bootstrap.
-inject_db_master_credentials = false
+# Least privilege: the tasks never get the master user. true lets the app read the (rotating)
+# master secret at runtime for a one-off bootstrap; it is never injected.
+app_reads_db_master_secret = false
+
+# HTTPS egress of the tasks only to the VPC endpoints (ECR, Secrets Manager, Logs, STS, S3).
+restrict_app_egress_to_vpc_endpoints = true
+
+# Read-only root filesystem only with an image that declares VOLUME ["/tmp"] (README "Image contract").
+readonly_root_filesystem = false
 
 # Account-wide ECR registry scanning (Inspector): leave false unless this stack owns the account's
 # registry scanning configuration (it replaces every registry scanning rule of the account).
 enable_registry_enhanced_scanning = false
 
-alarm_email = null
+# Alarms must page someone (the subscription needs a confirmation click); a CI stack without one
+# sets alarm_email = null and allow_alarms_without_notification = true instead.
+alarm_email = "platform-oncall@example.com"
 
 # Destroyable demo defaults (production: false / true / 7-30 / false / false / true).
 alb_access_logs_force_destroy = true

@@ -200,6 +200,7 @@ variables {
   owner                       = "platform-team"
   certificate_arn             = "arn:aws:acm:us-east-1:123456789012:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
   test_listener_allowed_cidrs = ["203.0.113.0/24"]
+  alarm_email                 = "oncall@example.com"
 }
 
 ################################################################################
@@ -353,27 +354,22 @@ run "execution_role_reads_only_the_app_secrets_by_default" {
   command = plan
 
   assert {
-    condition     = var.inject_db_master_credentials == false
-    error_message = "inject_db_master_credentials must default to false (IAM database authentication is the least-privilege path)."
+    condition     = var.app_reads_db_master_secret == false
+    error_message = "app_reads_db_master_secret must default to false (IAM database authentication is the least-privilege path)."
   }
 
   assert {
     condition     = length(module.ecs.execution_secret_arns) > 0 && toset(module.ecs.execution_secret_arns) == toset(values(module.secrets.app_secret_arns))
-    error_message = "Without master credentials, the execution role may read exactly the app secrets."
+    error_message = "The execution role may read exactly the app secrets."
   }
 
   assert {
-    condition     = !contains(module.ecs.execution_secret_arns, module.database.master_user_secret_arn)
-    error_message = "The execution role must not read the database master secret unless it is injected."
+    condition     = toset(local.execution_secret_kms_key_arns) == toset([module.secrets.kms_key_arn]) && length(local.execution_secret_kms_key_arns) == 1 && length(module.ecs.runtime_secret_arns) == 0
+    error_message = "Only the secrets KMS key may be decrypted, and the task role reads no secret by default."
   }
 
   assert {
-    condition     = local.execution_secret_kms_key_arns == tolist([module.secrets.kms_key_arn])
-    error_message = "Without master credentials, only the secrets KMS key may be decrypted."
-  }
-
-  assert {
-    condition     = toset(keys(local.app_secret_env)) == toset(["DJANGO_SECRET_KEY"]) && length(local.db_master_secret_env) == 0
+    condition     = toset(keys(local.app_secret_env)) == toset(["DJANGO_SECRET_KEY"]) && !contains(keys(local.app_environment), "DATABASE_MASTER_SECRET_ARN")
     error_message = "Only the app secrets are injected into the container by default."
   }
 
@@ -383,29 +379,58 @@ run "execution_role_reads_only_the_app_secrets_by_default" {
   }
 }
 
-run "execution_role_reads_app_secrets_and_master_secret_when_injected" {
+# The master secret rotates (RDS-managed); a value injected at task start would go stale, so it is
+# never injected: the app reads it at runtime through the task role.
+run "master_secret_is_read_at_runtime_never_injected" {
   command = plan
 
   variables {
-    inject_db_master_credentials = true
+    app_reads_db_master_secret = true
   }
 
   assert {
-    condition     = toset(module.ecs.execution_secret_arns) == setunion(toset(values(module.secrets.app_secret_arns)), toset([module.database.master_user_secret_arn]))
-    error_message = "With master credentials, the execution role may read the app secrets plus the master secret, nothing else."
+    condition     = toset(module.ecs.execution_secret_arns) == toset(values(module.secrets.app_secret_arns)) && toset(keys(local.app_secret_env)) == toset(["DJANGO_SECRET_KEY"])
+    error_message = "The master secret must not be injected (execution role and container secrets hold the app secrets only)."
   }
 
   assert {
-    condition     = toset(local.execution_secret_kms_key_arns) == toset([module.secrets.kms_key_arn, module.database.master_user_secret_kms_key_arn]) && length(local.execution_secret_kms_key_arns) == 2
-    error_message = "With master credentials, the execution role may decrypt with the secrets key and the master secret's key."
+    condition     = module.ecs.runtime_secret_arns == tolist([module.database.master_user_secret_arn]) && toset(local.runtime_secret_kms_key_arns) == toset([module.database.master_user_secret_kms_key_arn])
+    error_message = "The task role must read exactly the master secret (and decrypt with its key) at runtime."
   }
 
   assert {
-    condition = local.db_master_secret_env == tomap({
-      DATABASE_USERNAME = "${module.database.master_user_secret_arn}:username::"
-      DATABASE_PASSWORD = "${module.database.master_user_secret_arn}:password::"
-    })
-    error_message = "The master secret's username and password keys must be injected through the task definition secrets."
+    condition     = local.app_environment["DATABASE_MASTER_SECRET_ARN"] == module.database.master_user_secret_arn
+    error_message = "The container must learn the master secret's ARN to read it at runtime."
+  }
+}
+
+# ECS deployments of each colour watch that colour's alarms; the names the root builds must be the
+# alarms the monitoring module creates.
+run "deployments_watch_the_monitoring_alarms" {
+  command = plan
+
+  assert {
+    condition = (
+      module.ecs.deployment_alarm_names["blue"] == sort(["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01"]) &&
+      module.ecs.deployment_alarm_names["green"] == sort(["alarm-green-5xx-prod-td01", "alarm-green-unhealthy-prod-td01"]) &&
+      alltrue([for n in module.ecs.deployment_alarm_names["blue"] : contains(module.monitoring.blue_alarm_names, n)]) &&
+      alltrue([for n in module.ecs.deployment_alarm_names["green"] : contains(module.monitoring.green_alarm_names, n)])
+    )
+    error_message = "Each colour's ECS deployment alarms must be that colour's 5xx and unhealthy-host alarms from module.monitoring."
+  }
+}
+
+run "alarms_without_notification_only_when_allowed" {
+  command = plan
+
+  variables {
+    alarm_email                       = null
+    allow_alarms_without_notification = true
+  }
+
+  assert {
+    condition     = output.sns_topic_arn != null
+    error_message = "An explicitly accepted topic without subscription must still plan."
   }
 }
 
@@ -470,7 +495,7 @@ run "accepts_boundary_values" {
     alarm_email                     = "oncall@example.com"
     secrets_recovery_window_in_days = 30
     db_iam_username                 = null
-    inject_db_master_credentials    = true
+    app_reads_db_master_secret      = true
   }
 
   assert {

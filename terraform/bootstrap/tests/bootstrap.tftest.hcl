@@ -149,7 +149,8 @@ run "outputs_and_tags" {
       strcontains(output.backend_hcl, "key            = \"switchyard/prod-td01/terraform.tfstate\"") &&
       strcontains(output.backend_hcl, "region         = \"us-east-1\"") &&
       strcontains(output.backend_hcl, "encrypt        = true") &&
-      strcontains(output.backend_hcl, "dynamodb_table = \"ddb-tflock-prod-td01\"")
+      contains(split("\n", output.backend_hcl), "dynamodb_table = \"ddb-tflock-prod-td01\"") &&
+      !strcontains(output.backend_hcl, "use_lockfile")
     )
     error_message = "backend_hcl must render bucket, key, region, encrypt and dynamodb_table."
   }
@@ -159,6 +160,42 @@ run "outputs_and_tags" {
     t["Environment"] == "prod" && t["Project"] == "switchyard" && t["Owner"] == "platform-team" && endswith(t["Name"], "-prod-td01")])
     error_message = "Resources must carry Environment/Project/Owner tags and a Name ending in -<env>-<suffix>."
   }
+}
+
+run "backend_locks_with_the_lock_file" {
+  command = plan
+
+  variables {
+    state_locking = "lockfile"
+  }
+
+  assert {
+    condition     = contains(split("\n", output.backend_hcl), "use_lockfile   = true") && !strcontains(output.backend_hcl, "dynamodb_table")
+    error_message = "state_locking = lockfile must render use_lockfile = true and no (deprecated) dynamodb_table."
+  }
+}
+
+run "backend_locks_with_both_while_migrating" {
+  command = plan
+
+  variables {
+    state_locking = "both"
+  }
+
+  assert {
+    condition     = contains(split("\n", output.backend_hcl), "use_lockfile   = true") && contains(split("\n", output.backend_hcl), "dynamodb_table = \"ddb-tflock-prod-td01\"")
+    error_message = "state_locking = both must render use_lockfile and dynamodb_table."
+  }
+}
+
+run "rejects_unknown_state_locking" {
+  command = plan
+
+  variables {
+    state_locking = "s3"
+  }
+
+  expect_failures = [var.state_locking]
 }
 
 run "production_settings" {

@@ -227,6 +227,13 @@ resource "aws_rds_cluster" "this" {
   tags = merge(local.tags, { Name = local.cluster_identifier })
 
   depends_on = [aws_cloudwatch_log_group.postgresql]
+
+  lifecycle {
+    precondition {
+      condition     = !var.auto_minor_version_upgrade || length(split(".", var.engine_version)) == 1
+      error_message = "engine_version \"${var.engine_version}\" pins a minor version while auto_minor_version_upgrade is true: after the first automatic upgrade every plan would try a downgrade. Use the major version (e.g. \"${split(".", var.engine_version)[0]}\") or set auto_minor_version_upgrade = false."
+    }
+  }
 }
 
 # The first instance created becomes the writer; the reader waits for it so
@@ -236,7 +243,6 @@ resource "aws_rds_cluster_instance" "writer" {
   identifier         = "rds-writer-${local.name_suffix}"
   cluster_identifier = aws_rds_cluster.this.id
   engine             = aws_rds_cluster.this.engine
-  engine_version     = aws_rds_cluster.this.engine_version
   instance_class     = var.instance_class
   availability_zone  = local.writer_az
   promotion_tier     = 0
@@ -245,7 +251,7 @@ resource "aws_rds_cluster_instance" "writer" {
   publicly_accessible  = false
   ca_cert_identifier   = var.ca_cert_identifier
 
-  auto_minor_version_upgrade   = true
+  auto_minor_version_upgrade   = var.auto_minor_version_upgrade
   preferred_maintenance_window = var.preferred_maintenance_window
   apply_immediately            = var.apply_immediately
   copy_tags_to_snapshot        = true
@@ -266,7 +272,6 @@ resource "aws_rds_cluster_instance" "reader" {
   identifier         = "rds-reader-${local.name_suffix}"
   cluster_identifier = aws_rds_cluster.this.id
   engine             = aws_rds_cluster.this.engine
-  engine_version     = aws_rds_cluster.this.engine_version
   instance_class     = var.instance_class
   # A different AZ from the writer: it is the failover target (tier 1).
   availability_zone = local.reader_az
@@ -276,7 +281,7 @@ resource "aws_rds_cluster_instance" "reader" {
   publicly_accessible  = false
   ca_cert_identifier   = var.ca_cert_identifier
 
-  auto_minor_version_upgrade   = true
+  auto_minor_version_upgrade   = var.auto_minor_version_upgrade
   preferred_maintenance_window = var.preferred_maintenance_window
   apply_immediately            = var.apply_immediately
   copy_tags_to_snapshot        = true

@@ -75,15 +75,28 @@ variable "db_security_group_id" {
   }
 }
 
+# Major version only by default, the way terraform-aws-modules/rds-aurora and the provider docs
+# ("the value can contain a partial version where supported by the API"; the actual version is
+# engine_version_actual) handle automatic minor upgrades: RDS picks the current minor at creation,
+# upgrades it in the maintenance window, and the provider keeps a configured "16" in state while the
+# cluster runs 16.x, so a later plan shows no diff. A pinned "16.6" would read back as "16.8" after
+# an automatic upgrade and every later plan would try to downgrade to 16.6, which RDS rejects; a
+# pinned minor therefore needs auto_minor_version_upgrade = false (precondition on the cluster).
 variable "engine_version" {
-  description = "Aurora PostgreSQL engine version (major.minor). The cluster parameter group family is derived from the major version. After an automatic minor upgrade, raise this to the running version to avoid a downgrade diff."
+  description = "Aurora PostgreSQL engine version: the major version (default \"16\", RDS picks and upgrades the minor) or major.minor to pin one, which requires auto_minor_version_upgrade = false. The cluster parameter group family is derived from the major version."
   type        = string
-  default     = "16.6"
+  default     = "16"
 
   validation {
-    condition     = can(regex("^1[4-7]\\.[0-9]+$", var.engine_version))
-    error_message = "engine_version must be an Aurora PostgreSQL major.minor version between 14 and 17, e.g. \"16.6\"."
+    condition     = can(regex("^1[4-7](\\.[0-9]+)?$", var.engine_version))
+    error_message = "engine_version must be an Aurora PostgreSQL major version 14-17 (e.g. \"16\") or major.minor (e.g. \"16.6\")."
   }
+}
+
+variable "auto_minor_version_upgrade" {
+  description = "Let RDS apply minor engine upgrades to the instances in the maintenance window. Requires engine_version to be a major version only; set false to pin a minor version."
+  type        = bool
+  default     = true
 }
 
 variable "instance_class" {

@@ -107,9 +107,9 @@ variable "force_delete" {
 }
 
 variable "enable_registry_enhanced_scanning" {
-  description = "Manage the registry scanning configuration (ENHANCED / Amazon Inspector) with a rule for this repository. The setting is ACCOUNT-WIDE and replaces all existing registry scanning rules: turn it off where another stack owns registry scanning. (The root stack passes its own enable_registry_enhanced_scanning, default false.)"
+  description = "Manage the registry scanning configuration (ENHANCED / Amazon Inspector) with a rule for this repository. The setting is ACCOUNT-WIDE and replaces all existing registry scanning rules, so it is off by default (as at the root); turn it on only where this stack owns the account's registry scanning."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "enhanced_scan_frequency" {

@@ -28,6 +28,12 @@ locals {
   log_group_name = "log-ecs-${local.name_suffix}"
   log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
 
+  # Container Insights writes its performance events to this AWS-fixed group and creates it on
+  # first use when it does not exist (unencrypted, never expiring, left behind by destroy). The
+  # module creates it first so it has the customer key and the retention, and destroy removes it.
+  insights_log_group_name = "/aws/ecs/containerinsights/${local.cluster_name}/performance"
+  insights_log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.insights_log_group_name}"
+
   # Blue is live after the first apply; green is created idle (0 tasks, scaling suspended) and is
   # what the first release deploys to.
   colours = {
@@ -63,9 +69,23 @@ locals {
     "python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.app_port}${var.health_check_path}', timeout=4)\" || exit 1",
   ])
 
-  # Fargate supports no tmpfs mounts, so with a read-only root filesystem /tmp is an ephemeral task
-  # volume (part of the task's encrypted ephemeral storage) mounted read-write.
+  # Fargate supports no tmpfs mounts, so with a read-only root filesystem /tmp is a bind mount of
+  # the task's ephemeral storage. ECS creates that mount root-owned with mode 0755 unless the image
+  # declares VOLUME ["/tmp"] on a /tmp it made writable for its user (ECS then copies the image's
+  # directory, permissions included): a non-root Django/gunicorn cannot write /tmp otherwise. The
+  # mount therefore exists only with readonly_root_filesystem = true, the image contract that comes
+  # with it (README "Image contract"); with a writable root filesystem the image's own /tmp is used.
   tmp_volume_name = "tmp"
+  tmp_mount = var.readonly_root_filesystem ? [{
+    sourceVolume  = local.tmp_volume_name
+    containerPath = "/tmp"
+    readOnly      = false
+  }] : []
+
+  # The app learns its health endpoint from HEALTH_CHECK_PATH: ALB health checks carry the target's
+  # private IP as Host and the container check 127.0.0.1, so the app must answer that path with 200
+  # whatever the Host (before Django's ALLOWED_HOSTS check) and without an HTTPS redirect.
+  container_environment = merge(var.environment_variables, { HEALTH_CHECK_PATH = var.health_check_path })
 
   container_definitions = {
     for colour in keys(local.colours) : colour => jsonencode([
@@ -84,11 +104,7 @@ locals {
             appProtocol   = "http"
           }]
 
-          mountPoints = [{
-            sourceVolume  = local.tmp_volume_name
-            containerPath = "/tmp"
-            readOnly      = false
-          }]
+          mountPoints = local.tmp_mount
 
           # Secrets come from Secrets Manager through valueFrom; never through `environment`.
           secrets = [for name in sort(keys(var.secrets)) : {
@@ -96,9 +112,9 @@ locals {
             valueFrom = var.secrets[name]
           }]
 
-          environment = [for name in sort(keys(var.environment_variables)) : {
+          environment = [for name in sort(keys(local.container_environment)) : {
             name  = name
-            value = var.environment_variables[name]
+            value = local.container_environment[name]
           }]
 
           logConfiguration = {
@@ -150,7 +166,7 @@ data "aws_iam_policy_document" "logs_kms" {
   }
 
   statement {
-    sid    = "CloudWatchLogsUseForAppLogGroup"
+    sid    = "CloudWatchLogsUseForModuleLogGroups"
     effect = "Allow"
     actions = [
       "kms:Encrypt",
@@ -169,7 +185,7 @@ data "aws_iam_policy_document" "logs_kms" {
     condition {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.log_group_arn]
+      values   = [local.log_group_arn, local.insights_log_group_arn]
     }
   }
 }
@@ -194,6 +210,14 @@ resource "aws_cloudwatch_log_group" "app" {
   kms_key_id        = aws_kms_key.logs.arn
 
   tags = merge(local.tags, { Name = local.log_group_name })
+}
+
+resource "aws_cloudwatch_log_group" "container_insights" {
+  name              = local.insights_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
+
+  tags = merge(local.tags, { Name = "log-ecs-insights-${local.name_suffix}" })
 }
 
 ################################################################################
@@ -225,6 +249,9 @@ resource "aws_ecs_cluster" "this" {
   }
 
   tags = merge(local.tags, { Name = local.cluster_name })
+
+  # Container Insights must find its group already there (with key and retention).
+  depends_on = [aws_cloudwatch_log_group.container_insights]
 }
 
 ################################################################################
@@ -342,7 +369,37 @@ resource "aws_iam_role" "task" {
 }
 
 data "aws_iam_policy_document" "task" {
-  count = var.db_iam_auth != null || var.enable_execute_command ? 1 : 0
+  count = var.db_iam_auth != null || var.enable_execute_command || length(var.runtime_secret_arns) > 0 ? 1 : 0
+
+  # Secrets the app reads itself at runtime (GetSecretValue when it connects), so a rotated value
+  # is picked up without restarting tasks; injected `secrets` are resolved once at task start.
+  dynamic "statement" {
+    for_each = length(var.runtime_secret_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadRuntimeSecrets"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+      resources = var.runtime_secret_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.runtime_secret_kms_key_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "DecryptRuntimeSecrets"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = var.runtime_secret_kms_key_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
 
   dynamic "statement" {
     for_each = var.db_iam_auth == null ? [] : [var.db_iam_auth]
@@ -437,9 +494,17 @@ resource "aws_ecs_task_definition" "this" {
     cpu_architecture        = var.cpu_architecture
   }
 
-  volume {
-    name = local.tmp_volume_name
+  dynamic "volume" {
+    for_each = var.readonly_root_filesystem ? [local.tmp_volume_name] : []
+
+    content {
+      name = volume.value
+    }
   }
+
+  # A new revision must not deregister the previous one: switchyard rolls a release back to the
+  # revision the service ran before, and deregistered (INACTIVE) revisions cannot start new tasks.
+  skip_destroy = true
 
   tags = merge(local.tags, { Name = "td-${each.key}-${local.name_suffix}", Colour = each.key })
 
@@ -482,6 +547,18 @@ resource "aws_ecs_service" "this" {
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+
+  # ECS rolling deployments (a new revision on a colour, a replaced task set) watch the colour's
+  # alarms and roll back when one fires, on top of the circuit breaker's failed-task count.
+  dynamic "alarms" {
+    for_each = length(lookup(var.deployment_alarm_names, each.key, [])) > 0 ? [var.deployment_alarm_names[each.key]] : []
+
+    content {
+      alarm_names = alarms.value
+      enable      = true
+      rollback    = true
+    }
   }
 
   network_configuration {

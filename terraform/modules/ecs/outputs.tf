@@ -69,3 +69,18 @@ output "execution_secret_arns" {
     for s in data.aws_iam_policy_document.execution.statement : tolist(s.resources) if contains(s.actions, "secretsmanager:GetSecretValue")
   ])))
 }
+
+output "deployment_alarm_names" {
+  description = "Alarm names each service's ECS deployments watch (rollback on ALARM), by colour."
+  value       = { for colour, svc in aws_ecs_service.this : colour => try(sort(tolist(svc.alarms[0].alarm_names)), []) }
+}
+
+output "container_insights_log_group_name" {
+  description = "The Container Insights performance log group the module manages (KMS, retention)."
+  value       = aws_cloudwatch_log_group.container_insights.name
+}
+
+output "runtime_secret_arns" {
+  description = "Secrets the task role may read at runtime (echo of the input, for wiring checks)."
+  value       = var.runtime_secret_arns
+}

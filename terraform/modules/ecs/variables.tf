@@ -161,9 +161,9 @@ variable "cpu_architecture" {
 }
 
 variable "readonly_root_filesystem" {
-  description = "Mount the container root filesystem read-only. /tmp is a writable ephemeral task volume either way (Fargate has no tmpfs)."
+  description = "Mount the container root filesystem read-only, with /tmp as a writable bind mount of the task's ephemeral storage. Needs the image contract (README \"Image contract\"): the image declares VOLUME [\"/tmp\"] on a /tmp its user can write, otherwise ECS mounts /tmp root-owned 0755 and a non-root app cannot write it. Default false until the image honours it."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "container_user" {
@@ -231,8 +231,8 @@ variable "environment_variables" {
   }
 
   validation {
-    condition     = !anytrue([for k in keys(var.environment_variables) : can(regex("(?i)(password|passwd|secret|token|private_key|api_key|credential)", k))])
-    error_message = "environment_variables must not carry secrets (a name contains password/secret/token/private_key/api_key/credential): pass them in var.secrets so they are injected from Secrets Manager."
+    condition     = !anytrue([for k in keys(var.environment_variables) : can(regex("(?i)(password|passwd|secret|token|private_key|api_key|credential)", k)) && !endswith(k, "_ARN")])
+    error_message = "environment_variables must not carry secrets (a name contains password/secret/token/private_key/api_key/credential): pass them in var.secrets so they are injected from Secrets Manager. Names ending in _ARN (a secret's ARN, not its value) are allowed."
   }
 }
 
@@ -434,5 +434,38 @@ variable "kms_deletion_window_in_days" {
   validation {
     condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30
     error_message = "kms_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "deployment_alarm_names" {
+  description = "CloudWatch alarm names per colour (blue, green) that the colour's ECS deployments watch, rolling back when one goes to ALARM (aws_ecs_service alarms block). A colour without names gets no alarms block."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.deployment_alarm_names) : contains(["blue", "green"], k)])
+    error_message = "deployment_alarm_names keys must be blue or green."
+  }
+}
+
+variable "runtime_secret_arns" {
+  description = "Secrets Manager secret ARNs the application reads itself at runtime through the task role (secretsmanager:GetSecretValue on exactly these), e.g. a rotated database secret that must never go stale in a running task."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.runtime_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@!-]+$", a))])
+    error_message = "runtime_secret_arns must be full Secrets Manager secret ARNs without wildcards."
+  }
+}
+
+variable "runtime_secret_kms_key_arns" {
+  description = "KMS keys of runtime_secret_arns; the task role may kms:Decrypt with them through Secrets Manager only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.runtime_secret_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", a))])
+    error_message = "runtime_secret_kms_key_arns must be KMS key ARNs, not aliases."
   }
 }

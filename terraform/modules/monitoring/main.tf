@@ -243,6 +243,13 @@ resource "aws_sns_topic" "alarms" {
   kms_master_key_id = aws_kms_key.sns.arn
 
   tags = merge(local.tags, { Name = local.topic_name })
+
+  lifecycle {
+    precondition {
+      condition     = var.alarm_email != null || var.allow_no_alarm_notifications
+      error_message = "The alarm topic would notify nobody: set alarm_email, or set allow_no_alarm_notifications = true to accept alarms without notifications explicitly."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "topic" {

@@ -46,7 +46,7 @@ variable "tags" {
 }
 
 variable "alarm_email" {
-  description = "E-mail address subscribed to the alarm topic (the recipient must confirm the subscription). null creates no subscription."
+  description = "E-mail address subscribed to the alarm topic (the recipient must confirm the subscription). Required unless allow_no_alarm_notifications is true."
   type        = string
   default     = null
 
@@ -54,6 +54,14 @@ variable "alarm_email" {
     condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
     error_message = "alarm_email must be an e-mail address such as oncall@example.com, or null."
   }
+}
+
+# Alarms that page nobody look like monitoring and are not: a stack without a notification target
+# must say so explicitly (e.g. a CI stack, or a topic subscribed outside Terraform).
+variable "allow_no_alarm_notifications" {
+  description = "Accept an alarm topic without a subscription from this module (alarm_email null): set true only where nobody needs to be paged (CI stacks) or the topic is subscribed outside Terraform. switchyard still reads the alarm states either way."
+  type        = bool
+  default     = false
 }
 
 variable "alb_arn_suffix" {

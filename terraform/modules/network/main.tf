@@ -231,6 +231,48 @@ resource "aws_vpc_endpoint" "s3" {
   tags = merge(local.tags, { Name = "vpce-s3-${local.name_suffix}" })
 }
 
+# Interface endpoints in the app subnets (one ENI per AZ), private DNS so the SDKs and the ECS agent
+# resolve the regional service names to them.
+resource "aws_security_group" "endpoints" {
+  count = length(var.interface_endpoint_services) > 0 ? 1 : 0
+
+  name_prefix = "secgrp-vpce-${local.name_suffix}-"
+  description = "Interface VPC endpoints: HTTPS from the ECS tasks only"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(local.tags, { Name = "sg-vpce-${local.name_suffix}" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_app" {
+  count = length(var.interface_endpoint_services) > 0 ? 1 : 0
+
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the app (ECS task) security group"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.app.id
+
+  tags = merge(local.tags, { Name = "sgr-vpce-in-app-${local.name_suffix}" })
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = toset(var.interface_endpoint_services)
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${local.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = [for name in local.azs : aws_subnet.app[name].id]
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = merge(local.tags, { Name = "vpce-${replace(each.key, ".", "-")}-${local.name_suffix}" })
+}
+
 ###############################################################################
 # Network ACLs: stateless, so every allowed flow needs its return path.
 # Security groups remain the primary control; NACLs are the coarse tier fence.
@@ -248,11 +290,23 @@ locals {
       "public-out-120-ephemer"  = { tier = "public", egress = true, rule_number = 120, from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.anywhere_ipv4 }
 
       # App tier: ALB -> tasks on app_port; tasks -> AWS APIs (443 via NAT).
-      "app-in-100-app"        = { tier = "app", egress = false, rule_number = 100, from = var.app_port, to = var.app_port, cidr = var.vpc_cidr }
-      "app-in-110-ephemeral"  = { tier = "app", egress = false, rule_number = 110, from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.anywhere_ipv4 }
-      "app-out-100-https"     = { tier = "app", egress = true, rule_number = 100, from = 443, to = 443, cidr = local.anywhere_ipv4 }
-      "app-out-120-ephemeral" = { tier = "app", egress = true, rule_number = 120, from = local.ephemeral_from, to = local.ephemeral_to, cidr = var.vpc_cidr }
+      "app-in-100-app" = { tier = "app", egress = false, rule_number = 100, from = var.app_port, to = var.app_port, cidr = var.vpc_cidr }
+      # The ephemeral rule below must admit replies from anywhere (NAT, S3 gateway endpoint), and
+      # app_port lies in that range: deny it from outside the VPC first, so only the ALB (rule
+      # 100, VPC CIDR) reaches the tasks' port. Tasks never use app_port as a client port (Linux
+      # picks 32768-60999), so no reply is lost.
+      "app-in-105-deny-app-port" = { tier = "app", egress = false, rule_number = 105, from = var.app_port, to = var.app_port, cidr = local.anywhere_ipv4, action = "deny" }
+      "app-in-110-ephemeral"     = { tier = "app", egress = false, rule_number = 110, from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.anywhere_ipv4 }
+      "app-out-100-https"        = { tier = "app", egress = true, rule_number = 100, from = 443, to = 443, cidr = local.anywhere_ipv4 }
+      "app-out-120-ephemeral"    = { tier = "app", egress = true, rule_number = 120, from = local.ephemeral_from, to = local.ephemeral_to, cidr = var.vpc_cidr }
     },
+    # Tasks -> interface endpoint ENIs in the other app subnets on 443 (rules 120-122). The app
+    # tier's HTTPS egress (rule 100) stays 0.0.0.0/0 even with egress restricted to the endpoints:
+    # S3 gateway endpoint traffic goes to S3's public addresses, which NACLs cannot name (no prefix
+    # lists in NACLs); the security group does the restriction.
+    { for name, a in local.az : "app-in-${120 + a.index}-https-${a.letter}" => {
+      tier = "app", egress = false, rule_number = 120 + a.index, from = 443, to = 443, cidr = local.app_cidrs[name]
+    } },
     # App tier -> data subnets on 5432 (rules 110-112).
     { for name, a in local.az : "app-out-${110 + a.index}-postgres-${a.letter}" => {
       tier = "app", egress = true, rule_number = 110 + a.index, from = local.postgres_port, to = local.postgres_port, cidr = local.data_cidrs[name]
@@ -289,7 +343,7 @@ resource "aws_network_acl_rule" "this" {
   rule_number    = each.value.rule_number
   egress         = each.value.egress
   protocol       = "tcp"
-  rule_action    = "allow"
+  rule_action    = try(each.value.action, "allow")
   cidr_block     = each.value.cidr
   from_port      = each.value.from
   to_port        = each.value.to
@@ -297,33 +351,48 @@ resource "aws_network_acl_rule" "this" {
 
 ###############################################################################
 # Security groups (live here, not in alb/ecs/database, so there are no cycles).
-# AWS rejects group names starting with "sg-", so `name` uses "secgrp-" while
-# the Name tag keeps the "sg-" convention. No create_before_destroy: the fixed
-# names would collide with the group being replaced.
+# AWS rejects group names starting with "sg-", so the names use "secgrp-" while
+# the Name tag keeps the "sg-" convention. name_prefix (AWS appends a unique
+# suffix) plus create_before_destroy: a replaced group is created and attached
+# first, and the old one is deleted once nothing uses it. With a fixed name the
+# new group would collide with the old one, and deleting first blocks on the
+# network interfaces (ALB, tasks, Aurora) still attached to it.
 ###############################################################################
 
 resource "aws_security_group" "alb" {
-  name        = "secgrp-alb-${local.name_suffix}"
+  name_prefix = "secgrp-alb-${local.name_suffix}-"
   description = "ALB: HTTPS/HTTP from clients, app_port to ECS tasks"
   vpc_id      = aws_vpc.this.id
 
   tags = merge(local.tags, { Name = "sg-alb-${local.name_suffix}" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_security_group" "app" {
-  name        = "secgrp-app-${local.name_suffix}"
+  name_prefix = "secgrp-app-${local.name_suffix}-"
   description = "ECS tasks: app_port from ALB, HTTPS to AWS APIs, PostgreSQL to Aurora"
   vpc_id      = aws_vpc.this.id
 
   tags = merge(local.tags, { Name = "sg-app-${local.name_suffix}" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_security_group" "db" {
-  name        = "secgrp-db-${local.name_suffix}"
+  name_prefix = "secgrp-db-${local.name_suffix}-"
   description = "Aurora PostgreSQL: 5432 from ECS tasks only"
   vpc_id      = aws_vpc.this.id
 
   tags = merge(local.tags, { Name = "sg-db-${local.name_suffix}" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_https" {
@@ -387,15 +456,52 @@ resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {
   tags = merge(local.tags, { Name = "sgr-app-in-alb-${local.name_suffix}" })
 }
 
+# HTTPS egress of the tasks: either only the VPC endpoints (interface endpoints' group, S3 gateway
+# prefix list), or anywhere through the NAT gateways.
 resource "aws_vpc_security_group_egress_rule" "app_https" {
+  count = var.restrict_app_egress_to_vpc_endpoints ? 0 : 1
+
   security_group_id = aws_security_group.app.id
-  description       = "HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch, STS) via NAT or endpoints"
+  description       = "HTTPS to the internet and AWS APIs via the NAT gateways"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = local.anywhere_ipv4
 
   tags = merge(local.tags, { Name = "sgr-app-out-https-${local.name_suffix}" })
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_endpoints" {
+  count = length(var.interface_endpoint_services) > 0 ? 1 : 0
+
+  security_group_id            = aws_security_group.app.id
+  description                  = "HTTPS to the interface VPC endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints[0].id
+
+  tags = merge(local.tags, { Name = "sgr-app-out-vpce-${local.name_suffix}" })
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_s3" {
+  count = var.restrict_app_egress_to_vpc_endpoints ? 1 : 0
+
+  security_group_id = aws_security_group.app.id
+  description       = "HTTPS to S3 through the gateway endpoint (ECR image layers)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3[0].prefix_list_id
+
+  tags = merge(local.tags, { Name = "sgr-app-out-s3-${local.name_suffix}" })
+
+  lifecycle {
+    precondition {
+      condition     = var.enable_s3_gateway_endpoint && length(setsubtract(["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"], var.interface_endpoint_services)) == 0
+      error_message = "restrict_app_egress_to_vpc_endpoints needs the S3 gateway endpoint and interface endpoints for ecr.api, ecr.dkr, secretsmanager, logs and sts; without them tasks cannot pull images, read secrets or log."
+    }
+  }
 }
 
 resource "aws_vpc_security_group_egress_rule" "app_to_db" {

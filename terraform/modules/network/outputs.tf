@@ -72,3 +72,38 @@ output "flow_log_kms_key_arn" {
   description = "ARN of the KMS key encrypting the flow log group."
   value       = aws_kms_key.flow_logs.arn
 }
+
+output "vpc_endpoint_security_group_id" {
+  description = "Security group of the interface VPC endpoints (HTTPS from the app group), or null without interface endpoints."
+  value       = try(aws_security_group.endpoints[0].id, null)
+}
+
+output "interface_endpoint_ids" {
+  description = "Interface VPC endpoint IDs by service (ecr.api, ecr.dkr, secretsmanager, logs, sts)."
+  value       = { for k, e in aws_vpc_endpoint.interface : k => e.id }
+}
+
+# The NACL rules as AWS holds them, per tier: what tests/flows checks flows against.
+output "network_acl_rules" {
+  description = "Every NACL rule with its tier (public, app, data): rule number, direction, action, protocol, CIDR and ports."
+  value = [for k, r in aws_network_acl_rule.this : {
+    key         = k
+    tier        = local.nacl_rules[k].tier
+    rule_number = r.rule_number
+    egress      = r.egress
+    action      = r.rule_action
+    protocol    = r.protocol
+    cidr        = r.cidr_block
+    from        = r.from_port
+    to          = r.to_port
+  }]
+}
+
+output "subnet_cidrs" {
+  description = "Subnet CIDRs per tier, in availability_zones order."
+  value = {
+    public = [for name in local.azs : aws_subnet.public[name].cidr_block]
+    app    = [for name in local.azs : aws_subnet.app[name].cidr_block]
+    data   = [for name in local.azs : aws_subnet.data[name].cidr_block]
+  }
+}

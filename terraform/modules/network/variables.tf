@@ -179,3 +179,24 @@ variable "enable_s3_gateway_endpoint" {
   type        = bool
   default     = true
 }
+
+# Trade-off (README "Egress"): interface endpoints cost per endpoint, per AZ and per GB (about
+# 5 x 3 x USD 7.30 a month here before data), and with the restriction on the app can reach only
+# the AWS services listed here plus S3; an app that calls any other API (market data, e-mail,
+# another AWS service) needs that service's endpoint or the restriction off.
+variable "interface_endpoint_services" {
+  description = "AWS services (the part after com.amazonaws.<region>.) that get an interface VPC endpoint with private DNS in the app subnets. The default is what the ECS tasks need: ECR API and registry (image pull), Secrets Manager (task secrets), CloudWatch Logs (awslogs) and STS (SDK role credentials)."
+  type        = list(string)
+  default     = ["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"]
+
+  validation {
+    condition     = alltrue([for s in var.interface_endpoint_services : can(regex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$", s))])
+    error_message = "interface_endpoint_services must be service names such as ecr.api or secretsmanager."
+  }
+}
+
+variable "restrict_app_egress_to_vpc_endpoints" {
+  description = "Limit the ECS tasks' HTTPS egress to the interface endpoints' security group and the S3 gateway endpoint's prefix list instead of 0.0.0.0/0 through the NAT gateways. true keeps tasks off the internet; set false if the app must call APIs that have no endpoint here."
+  type        = bool
+  default     = true
+}

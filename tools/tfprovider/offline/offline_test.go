@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ const testDoc = `{"format_version":"1.0","provider_schemas":{"registry.terraform
    "attributes":{
      "name":{"type":"string","required":true},
      "arn":{"type":"string","computed":true},
+     "status":{"type":"string","computed":true},
      "id":{"type":"string","optional":true,"computed":true},
      "legacy":{"type":"string","optional":true,"deprecated":true},
      "tags":{"type":["map","string"],"optional":true},
@@ -187,7 +189,7 @@ func configureDefaultTags(t *testing.T, s *Server, tags map[string]string) {
 	}
 }
 
-func TestPlanMarksComputedUnknownAndMergesTags(t *testing.T) {
+func TestPlanFillsIdentitiesAndMergesTags(t *testing.T) {
 	s := testServer(t)
 	s.schemaSet()
 	configureDefaultTags(t, s, map[string]string{"Project": "switchyard", "Owner": "default"})
@@ -216,8 +218,16 @@ func TestPlanMarksComputedUnknownAndMergesTags(t *testing.T) {
 	if err := planned.As(&m); err != nil {
 		t.Fatal(err)
 	}
-	if m["arn"].IsKnown() || m["id"].IsKnown() {
-		t.Errorf("arn/id should be unknown: %v %v", m["arn"], m["id"])
+	// Identity attributes are known placeholders (so policies built from them render at plan
+	// time); other computed attributes stay unknown.
+	if got := asString(t, m["arn"]); !strings.HasPrefix(got, "arn:aws:widget:us-east-1:123456789012:") {
+		t.Errorf("arn = %q, want a known placeholder ARN", got)
+	}
+	if got := asString(t, m["id"]); got != "w" {
+		t.Errorf("id = %q, want the resource name", got)
+	}
+	if m["status"].IsKnown() {
+		t.Errorf("computed non-identity status should be unknown, got %v", m["status"])
 	}
 	if !m["legacy"].IsNull() {
 		t.Errorf("optional non-computed legacy should stay null, got %v", m["legacy"])
@@ -234,8 +244,8 @@ func TestPlanMarksComputedUnknownAndMergesTags(t *testing.T) {
 	if err := rules[0].As(&rm); err != nil {
 		t.Fatal(err)
 	}
-	if rm["rule_id"].IsKnown() {
-		t.Errorf("nested computed rule_id should be unknown")
+	if !rm["rule_id"].IsKnown() {
+		t.Errorf("nested computed-only rule_id is an identity attribute and should be known")
 	}
 	var tagVals map[string]tftypes.Value
 	if err := m["tags_all"].As(&tagVals); err != nil || !m["tags_all"].IsFullyKnown() {
@@ -248,6 +258,24 @@ func TestPlanMarksComputedUnknownAndMergesTags(t *testing.T) {
 	want := map[string]string{"Project": "switchyard", "Owner": "team"}
 	if len(tagsAll) != len(want) || tagsAll["Project"] != want["Project"] || tagsAll["Owner"] != want["Owner"] {
 		t.Errorf("tags_all = %v, want %v", tagsAll, want)
+	}
+
+	// With part of the configuration unknown the placeholders would change in the plan made again
+	// during apply (an inconsistent final plan), so identities stay unknown until it is known.
+	partial := obj(t, sch, map[string]tftypes.Value{
+		"name": tftypes.NewValue(tftypes.String, "w"),
+		"tags": tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, tftypes.UnknownValue),
+	})
+	resp, err = s.PlanResourceChange(context.Background(), &tfprotov6.PlanResourceChangeRequest{
+		TypeName: "aws_widget", ProposedNewState: dyn(t, sch, partial), Config: dyn(t, sch, partial)})
+	if err != nil || len(resp.Diagnostics) != 0 {
+		t.Fatalf("plan partial: %v %v", resp.Diagnostics, err)
+	}
+	pp, _ := resp.PlannedState.Unmarshal(sch.ValueType())
+	var pm map[string]tftypes.Value
+	_ = pp.As(&pm)
+	if pm["arn"].IsKnown() {
+		t.Errorf("arn of a partly unknown configuration should stay unknown, got %v", pm["arn"])
 	}
 
 	// Destroy: a null proposal plans null.
@@ -270,6 +298,29 @@ func TestApplyImportAndReadResource(t *testing.T) {
 	if len(apply.Diagnostics) != 1 || apply.Diagnostics[0].Summary != "offline schema provider cannot apply" {
 		t.Errorf("apply diagnostics = %v", apply.Diagnostics)
 	}
+	// With test applies enabled the planned state comes back with its unknowns filled in.
+	t.Setenv(EnvTestApply, "1")
+	sch2 := s.schemas.Resources["aws_widget"]
+	planned := obj(t, sch2, map[string]tftypes.Value{
+		"name":   tftypes.NewValue(tftypes.String, "w"),
+		"arn":    tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+		"status": tftypes.NewValue(tftypes.String, tftypes.UnknownValue),
+	})
+	apply, _ = s.ApplyResourceChange(context.Background(), &tfprotov6.ApplyResourceChangeRequest{TypeName: "aws_widget", PlannedState: dyn(t, sch2, planned)})
+	if len(apply.Diagnostics) != 0 {
+		t.Fatalf("test apply diagnostics = %v", apply.Diagnostics)
+	}
+	applied, err := apply.NewState.Unmarshal(sch2.ValueType())
+	if err != nil || !applied.IsFullyKnown() {
+		t.Fatalf("test apply state = %v, %v; want fully known", applied, err)
+	}
+	var am map[string]tftypes.Value
+	_ = applied.As(&am)
+	if got := asString(t, am["arn"]); !strings.HasPrefix(got, "arn:aws:widget:") || asString(t, am["name"]) != "w" {
+		t.Errorf("test apply arn = %q name = %q", got, asString(t, am["name"]))
+	}
+	t.Setenv(EnvTestApply, "")
+
 	imp, _ := s.ImportResourceState(context.Background(), &tfprotov6.ImportResourceStateRequest{TypeName: "aws_widget", ID: "x"})
 	if len(imp.Diagnostics) != 1 || imp.Diagnostics[0].Severity != tfprotov6.DiagnosticSeverityError {
 		t.Errorf("import diagnostics = %v", imp.Diagnostics)
@@ -450,5 +501,29 @@ func TestRealSchemaAndOverlayLoad(t *testing.T) {
 		if set.DataSources[ds] == nil {
 			t.Errorf("data source %s missing", ds)
 		}
+	}
+}
+
+// The placeholders must pass the shape checks the stacks' variables make (KMS key ARNs with a UUID,
+// Secrets Manager ARNs, ELB arn_suffix) and be stable between plans.
+func TestIdentityPlaceholdersLookReal(t *testing.T) {
+	kms := identityString("aws_kms_key", "Encrypts x", "arn")
+	if !regexp.MustCompile(`^arn:aws:kms:us-east-1:123456789012:key/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(kms) {
+		t.Errorf("kms arn = %q", kms)
+	}
+	if kms != identityString("aws_kms_key", "Encrypts x", "arn") || kms == identityString("aws_kms_key", "Encrypts y", "arn") {
+		t.Errorf("kms arn not deterministic per key")
+	}
+	if got := identityString("aws_secretsmanager_secret", "secret-a", "arn"); !regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:123456789012:secret:secret-a-[0-9a-f]{6}$`).MatchString(got) {
+		t.Errorf("secret arn = %q", got)
+	}
+	if got := identityString("aws_lb_target_group", "tg-blue", "arn_suffix"); !regexp.MustCompile(`^targetgroup/tg-blue/[0-9a-f]{16}$`).MatchString(got) {
+		t.Errorf("target group arn_suffix = %q", got)
+	}
+	if got := identityString("aws_lb", "alb-x", "arn_suffix"); !regexp.MustCompile(`^app/alb-x/[0-9a-f]{16}$`).MatchString(got) {
+		t.Errorf("alb arn_suffix = %q", got)
+	}
+	if got := identityString("aws_security_group", "secgrp-x", "id"); !regexp.MustCompile(`^sg-[0-9a-f]{17}$`).MatchString(got) {
+		t.Errorf("sg id = %q", got)
 	}
 }

@@ -8,11 +8,20 @@ import (
 )
 
 // planState returns the proposed new state with every null computed
-// attribute (at any depth) set to unknown, and tags_all set to the provider
-// default tags merged with the resource tags when both are known.
-func planState(sch *tfprotov6.Schema, proposed tftypes.Value, defaultTags map[string]tftypes.Value, defaultsKnown bool) (tftypes.Value, error) {
+// attribute (at any depth) set to unknown, except identity attributes (ARNs,
+// IDs: planvalues.go) of a fully known configuration, which get known
+// placeholders; and tags_all set to the
+// provider default tags merged with the resource tags when both are known.
+func planState(typeName string, sch *tfprotov6.Schema, proposed tftypes.Value, defaultTags map[string]tftypes.Value, defaultsKnown bool) (tftypes.Value, error) {
+	r := resourceOf(typeName, sch, proposed)
+	// Placeholders derive from the configuration, so they are only stable once it is fully known:
+	// the plan made again during apply must produce the same values.
+	stable := r.stable
 	t := objectTransform{attr: func(a *tfprotov6.SchemaAttribute, v tftypes.Value) (tftypes.Value, error) {
 		if a.Computed && v.IsNull() {
+			if stable && isIdentityAttr(a) {
+				return planPlaceholder(typeName, r, a), nil
+			}
 			return tftypes.NewValue(a.ValueType(), tftypes.UnknownValue), nil
 		}
 		return v, nil

@@ -304,7 +304,7 @@ func (s *Server) PlanResourceChange(_ context.Context, req *tfprotov6.PlanResour
 	s.mu.Lock()
 	tags, known := s.defaultTags, s.defaultTagsKnown
 	s.mu.Unlock()
-	planned, err := planState(sch, proposed, tags, known)
+	planned, err := planState(req.TypeName, sch, proposed, tags, known)
 	if err != nil {
 		return &tfprotov6.PlanResourceChangeResponse{Diagnostics: []*tfprotov6.Diagnostic{
 			errorDiag("Cannot plan "+req.TypeName, err.Error(), nil)}}, nil
@@ -316,12 +316,21 @@ func (s *Server) PlanResourceChange(_ context.Context, req *tfprotov6.PlanResour
 	return &tfprotov6.PlanResourceChangeResponse{PlannedState: &dv, PlannedPrivate: req.PriorPrivate}, nil
 }
 
-// ApplyResourceChange always fails: nothing here can create AWS resources.
+// ApplyResourceChange fails unless test applies are enabled (apply.go): nothing here can create
+// AWS resources.
 func (s *Server) ApplyResourceChange(_ context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
-	return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: []*tfprotov6.Diagnostic{
-		errorDiag("offline schema provider cannot apply",
-			"This hashicorp/aws plugin only serves the provider schema for offline validation and planning; "+
-				req.TypeName+" cannot be created, updated or destroyed with it.", nil)}}, nil
+	if !testApplyEnabled() {
+		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: []*tfprotov6.Diagnostic{
+			errorDiag("offline schema provider cannot apply",
+				"This hashicorp/aws plugin only serves the provider schema for offline validation and planning; "+
+					req.TypeName+" cannot be created, updated or destroyed with it (tofu test runs that apply "+
+					"to it need "+EnvTestApply+"=1).", nil)}}, nil
+	}
+	sch, diags := s.resourceSchema(req.TypeName)
+	if sch == nil {
+		return &tfprotov6.ApplyResourceChangeResponse{Diagnostics: diags}, nil
+	}
+	return testApply(req, sch)
 }
 
 // ImportResourceState fails: importing needs AWS.

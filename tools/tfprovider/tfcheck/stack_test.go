@@ -28,6 +28,16 @@ var nameAllowList = map[string]string{
 	// Aurora publishes its PostgreSQL log to /aws/rds/cluster/<cluster>/postgresql; the stack
 	// creates that group beforehand to set retention and KMS. Its Name tag follows the pattern.
 	"module.database.aws_cloudwatch_log_group.postgresql name": "AWS-fixed RDS log group name",
+	// Container Insights writes to /aws/ecs/containerinsights/<cluster>/performance; the stack
+	// creates it first for KMS and retention. Its Name tag follows the pattern.
+	"module.ecs.aws_cloudwatch_log_group.container_insights name": "AWS-fixed Container Insights log group name",
+}
+
+// prefixNamedTypes may use name_prefix (AWS appends a unique suffix) instead of a fixed name, which
+// must then end with -<environment>-<environment_suffix>-. Security groups need it: replacing a
+// group with create_before_destroy creates the new one while the old one still exists.
+var prefixNamedTypes = map[string]string{
+	"aws_security_group": "create_before_destroy replacement needs a generated name",
 }
 
 // nameAttributes are the attributes that name a resource in AWS, per type
@@ -315,6 +325,19 @@ func checkNames(t *testing.T, managed []resourceChange, schemas map[string]resou
 				continue
 			}
 			key := rc.Address + " " + attr
+			if _, ok := prefixNamedTypes[rc.Type]; ok {
+				prefix, _ := rc.Change.After["name_prefix"].(string)
+				if attr == "name" && rc.unknown("name") && strings.HasSuffix(prefix, suffix+"-") {
+					continue // generated from name_prefix, checked below
+				}
+				if attr == "name_prefix" && prefix != "" {
+					checked++
+					if !strings.HasSuffix(prefix, suffix+"-") {
+						t.Errorf("%s: name_prefix = %q, want it to end with %q", rc.Address, prefix, suffix+"-")
+					}
+					continue
+				}
+			}
 			if rc.unknown(attr) {
 				// Left to AWS, which would generate a name without the suffix.
 				if !strings.HasSuffix(attr, "_prefix") {

@@ -58,7 +58,7 @@ run "cluster_security_settings" {
   command = plan
 
   assert {
-    condition     = aws_rds_cluster.this.engine == "aurora-postgresql" && startswith(aws_rds_cluster.this.engine_version, "16.")
+    condition     = aws_rds_cluster.this.engine == "aurora-postgresql" && aws_rds_cluster.this.engine_version == "16"
     error_message = "Engine must be aurora-postgresql 16.x by default."
   }
 
@@ -229,6 +229,32 @@ run "naming_and_tags" {
   }
 }
 
+run "key_policy_and_monitoring_trust" {
+  command = plan
+
+  assert {
+    condition = (
+      length(jsondecode(aws_kms_key.this.policy).Statement) == 2 &&
+      jsondecode(aws_kms_key.this.policy).Statement[0].Principal == { AWS = "arn:aws:iam::123456789012:root" } &&
+      jsondecode(aws_kms_key.this.policy).Statement[0].Action == "kms:*" &&
+      jsondecode(aws_kms_key.this.policy).Statement[1].Principal == { Service = "logs.us-east-1.amazonaws.com" } &&
+      toset(jsondecode(aws_kms_key.this.policy).Statement[1].Action) == toset(["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]) &&
+      jsondecode(aws_kms_key.this.policy).Statement[1].Condition == { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/rds/cluster/rds-aurora-prod-td01/postgresql" } }
+    )
+    error_message = "The Aurora key policy must hold account administration and CloudWatch Logs use for the PostgreSQL log group only."
+  }
+
+  assert {
+    condition = (
+      length(jsondecode(aws_iam_role.monitoring[0].assume_role_policy).Statement) == 1 &&
+      jsondecode(aws_iam_role.monitoring[0].assume_role_policy).Statement[0].Principal == { Service = "monitoring.rds.amazonaws.com" } &&
+      jsondecode(aws_iam_role.monitoring[0].assume_role_policy).Statement[0].Action == "sts:AssumeRole" &&
+      jsondecode(aws_iam_role.monitoring[0].assume_role_policy).Statement[0].Condition == { StringEquals = { "aws:SourceAccount" = "123456789012" } }
+    )
+    error_message = "Only RDS Enhanced Monitoring of this account may assume the monitoring role."
+  }
+}
+
 run "production_settings" {
   command = plan
 
@@ -239,6 +265,12 @@ run "production_settings" {
     master_user_secret_rotation_schedule = null
     master_user_secret_kms_key_id        = "arn:aws:kms:us-east-1:123456789012:key/5ec5ec5e-0000-0000-0000-000000000000"
     engine_version                       = "15.8"
+    auto_minor_version_upgrade           = false
+  }
+
+  assert {
+    condition     = aws_rds_cluster.this.engine_version == "15.8" && !aws_rds_cluster_instance.writer.auto_minor_version_upgrade && !aws_rds_cluster_instance.reader.auto_minor_version_upgrade
+    error_message = "A pinned minor version must come with automatic minor upgrades off."
   }
 
   assert {
@@ -313,6 +345,18 @@ run "rejects_bad_pi_retention" {
     performance_insights_retention_period = 30
   }
   expect_failures = [var.performance_insights_retention_period]
+}
+
+# A pinned minor with automatic minor upgrades makes every plan after the first upgrade a
+# downgrade (16.8 -> 16.6, which RDS rejects).
+run "rejects_pinned_minor_with_auto_minor_upgrades" {
+  command = plan
+
+  variables {
+    engine_version = "16.6"
+  }
+
+  expect_failures = [aws_rds_cluster.this]
 }
 
 run "rejects_bad_engine_version" {

@@ -95,12 +95,26 @@ run "lifecycle_policy" {
   }
 }
 
-run "registry_enhanced_scanning_on_by_default" {
+# Same default as the root stack: the account-wide setting is taken over only when asked for.
+run "registry_scanning_off_by_default" {
   command = plan
 
   assert {
+    condition     = length(aws_ecr_registry_scanning_configuration.this) == 0 && aws_ecr_repository.this.image_scanning_configuration[0].scan_on_push
+    error_message = "The module must not manage the account-wide registry scanning by default (the root's default is false); the repository still scans on push."
+  }
+}
+
+run "registry_enhanced_scanning_when_enabled" {
+  command = plan
+
+  variables {
+    enable_registry_enhanced_scanning = true
+  }
+
+  assert {
     condition     = length(aws_ecr_registry_scanning_configuration.this) == 1 && aws_ecr_registry_scanning_configuration.this[0].scan_type == "ENHANCED"
-    error_message = "Registry enhanced scanning must be on by default."
+    error_message = "Enabled registry scanning must be ENHANCED."
   }
 
   assert {
@@ -108,19 +122,6 @@ run "registry_enhanced_scanning_on_by_default" {
       r.scan_frequency == "CONTINUOUS_SCAN" && anytrue([for f in r.repository_filter : f.filter == "ecr-web-prod-td01" && f.filter_type == "WILDCARD"])
     ])
     error_message = "Registry scanning must have a continuous-scan rule for this repository."
-  }
-}
-
-run "registry_scanning_can_be_left_to_another_stack" {
-  command = plan
-
-  variables {
-    enable_registry_enhanced_scanning = false
-  }
-
-  assert {
-    condition     = length(aws_ecr_registry_scanning_configuration.this) == 0
-    error_message = "The account-wide scanning configuration must not be managed when disabled."
   }
 }
 

@@ -109,9 +109,42 @@ run "task_definitions_are_fargate_awsvpc_readonly_with_secrets" {
     error_message = "Task definitions must be Fargate, awsvpc, 512 CPU / 1024 MiB."
   }
 
+  # Read-only root only with the image contract (VOLUME ["/tmp"] writable by the app user): a bare
+  # Fargate bind mount on /tmp is root-owned 0755, which a non-root Django/gunicorn cannot write.
   assert {
-    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].readonlyRootFilesystem == true])
-    error_message = "The container root filesystem must be read-only by default."
+    condition     = alltrue([for td in aws_ecs_task_definition.this : jsondecode(td.container_definitions)[0].readonlyRootFilesystem == false])
+    error_message = "The root filesystem must be writable by default (read-only needs the image contract)."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      length(jsondecode(td.container_definitions)[0].mountPoints) == 0 && length(td.volume) == 0
+    ])
+    error_message = "Without a read-only root no /tmp bind mount may shadow the image's own /tmp (ECS would mount it root-owned 0755)."
+  }
+
+  assert {
+    condition     = alltrue([for td in aws_ecs_task_definition.this : td.skip_destroy == true])
+    error_message = "Task definition revisions must be kept (skip_destroy): switchyard rolls back to the previous revision."
+  }
+
+  # Health endpoint contract: the app is told its health path, which both checks request.
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      contains([for e in jsondecode(td.container_definitions)[0].environment : "${e.name}=${e.value}"], "HEALTH_CHECK_PATH=/healthz")
+    ])
+    error_message = "The container must receive HEALTH_CHECK_PATH (the path it must answer with 200 for any Host header)."
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      jsondecode(td.container_definitions)[0].healthCheck.command[0] == "CMD-SHELL" &&
+      strcontains(jsondecode(td.container_definitions)[0].healthCheck.command[1], "http://127.0.0.1:8000/healthz")
+    ])
+    error_message = "The container health check must GET health_check_path on 127.0.0.1:app_port."
   }
 
   assert {
@@ -160,16 +193,51 @@ run "task_definitions_are_fargate_awsvpc_readonly_with_secrets" {
   }
 
   assert {
-    condition = alltrue([
-      for td in aws_ecs_task_definition.this :
-      contains([for m in jsondecode(td.container_definitions)[0].mountPoints : m.containerPath], "/tmp") && contains([for v in td.volume : v.name], "tmp")
-    ])
-    error_message = "A writable ephemeral /tmp volume must be mounted (Fargate has no tmpfs)."
+    condition     = aws_cloudwatch_log_group.container_insights.name == "/aws/ecs/containerinsights/ecs-prod-td01/performance" && aws_cloudwatch_log_group.container_insights.kms_key_id == aws_kms_key.logs.arn && aws_cloudwatch_log_group.container_insights.retention_in_days == 365
+    error_message = "The Container Insights log group must be managed: AWS-fixed name, the module key and the retention."
   }
 
   assert {
     condition     = aws_cloudwatch_log_group.app.kms_key_id == aws_kms_key.logs.arn
     error_message = "The application log group must be KMS-encrypted."
+  }
+}
+
+run "readonly_root_mounts_a_writable_tmp" {
+  command = plan
+
+  variables {
+    readonly_root_filesystem = true
+  }
+
+  assert {
+    condition = alltrue([
+      for td in aws_ecs_task_definition.this :
+      jsondecode(td.container_definitions)[0].readonlyRootFilesystem == true &&
+      jsondecode(td.container_definitions)[0].mountPoints == [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }] &&
+      [for v in td.volume : v.name] == ["tmp"]
+    ])
+    error_message = "A read-only root needs /tmp as a writable bind mount of a task volume (Fargate has no tmpfs)."
+  }
+}
+
+run "deployments_watch_the_colour_alarms" {
+  command = plan
+
+  variables {
+    deployment_alarm_names = {
+      blue  = ["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01"]
+      green = ["alarm-green-5xx-prod-td01"]
+    }
+  }
+
+  assert {
+    condition = (
+      toset(aws_ecs_service.this["blue"].alarms[0].alarm_names) == toset(["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01"]) &&
+      toset(aws_ecs_service.this["green"].alarms[0].alarm_names) == toset(["alarm-green-5xx-prod-td01"]) &&
+      alltrue([for s in aws_ecs_service.this : s.alarms[0].enable && s.alarms[0].rollback])
+    )
+    error_message = "Each colour's ECS deployments must watch that colour's alarms and roll back on ALARM."
   }
 }
 

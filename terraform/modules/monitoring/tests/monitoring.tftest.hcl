@@ -51,6 +51,7 @@ variables {
   db_cluster_identifier         = "rds-prod-td01"
   db_writer_instance_id         = "rds-writer-prod-td01"
   db_reader_instance_id         = "rds-reader-prod-td01"
+  alarm_email                   = "oncall@example.com"
 }
 
 run "sns_topic_is_kms_encrypted" {
@@ -74,6 +75,16 @@ run "sns_topic_is_kms_encrypted" {
     error_message = "The key policy must let CloudWatch use the key to publish alarms."
   }
 
+}
+
+run "no_subscription_only_when_explicitly_allowed" {
+  command = plan
+
+  variables {
+    alarm_email                  = null
+    allow_no_alarm_notifications = true
+  }
+
   assert {
     condition     = length(aws_sns_topic_subscription.email) == 0
     error_message = "No e-mail subscription without alarm_email."
@@ -82,10 +93,6 @@ run "sns_topic_is_kms_encrypted" {
 
 run "email_subscription_when_requested" {
   command = plan
-
-  variables {
-    alarm_email = "oncall@example.com"
-  }
 
   assert {
     condition     = aws_sns_topic_subscription.email[0].protocol == "email" && aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
@@ -215,6 +222,93 @@ run "alarm_sets_for_switchyard" {
     condition     = alltrue([for n in concat(output.guard_alarm_names, output.blue_alarm_names, output.green_alarm_names) : contains(output.alarm_names, n)])
     error_message = "Every watched alarm must be one of alarm_names."
   }
+}
+
+# Every alarm, field by field: namespace, metric, dimensions (ALB/target group arn_suffix forms,
+# ECS cluster/service, Aurora cluster/instances), statistic, period, evaluation, operator,
+# threshold, missing data. A changed or added alarm must change this table.
+run "alarm_definitions" {
+  command = plan
+
+  assert {
+    condition = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset([
+      "alb-5xx", "alb-target-5xx", "blue-5xx", "blue-unhealthy", "blue-p99", "green-5xx", "green-unhealthy", "green-p99",
+      "blue-cpu", "blue-memory", "green-cpu", "green-memory",
+      "db-cpu", "db-connections", "db-memory-writer", "db-memory-reader", "db-replica-lag",
+    ])
+    error_message = "The set of metric alarms changed."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, e in {
+        "alb-5xx"          = { ns = "AWS/ApplicationELB", metric = "HTTPCode_ELB_5XX_Count", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef" }, stat = "Sum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 5, missing = "notBreaching" }
+        "alb-target-5xx"   = { ns = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef" }, stat = "Sum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 5, missing = "notBreaching" }
+        "blue-5xx"         = { ns = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-blue-prod-td01/1111111111111111" }, stat = "Sum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 5, missing = "notBreaching" }
+        "blue-unhealthy"   = { ns = "AWS/ApplicationELB", metric = "UnHealthyHostCount", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-blue-prod-td01/1111111111111111" }, stat = "Maximum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 0, missing = "notBreaching" }
+        "blue-p99"         = { ns = "AWS/ApplicationELB", metric = "TargetResponseTime", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-blue-prod-td01/1111111111111111" }, stat = null, ext = "p99", period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 1, missing = "notBreaching" }
+        "green-5xx"        = { ns = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-green-prod-td01/2222222222222222" }, stat = "Sum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 5, missing = "notBreaching" }
+        "green-unhealthy"  = { ns = "AWS/ApplicationELB", metric = "UnHealthyHostCount", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-green-prod-td01/2222222222222222" }, stat = "Maximum", ext = null, period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 0, missing = "notBreaching" }
+        "green-p99"        = { ns = "AWS/ApplicationELB", metric = "TargetResponseTime", dims = { LoadBalancer = "app/alb-prod-td01/0123456789abcdef", TargetGroup = "targetgroup/tg-green-prod-td01/2222222222222222" }, stat = null, ext = "p99", period = 60, eval = 1, op = "GreaterThanThreshold", threshold = 1, missing = "notBreaching" }
+        "blue-cpu"         = { ns = "AWS/ECS", metric = "CPUUtilization", dims = { ClusterName = "ecs-prod-td01", ServiceName = "svc-blue-prod-td01" }, stat = "Average", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 85, missing = "notBreaching" }
+        "blue-memory"      = { ns = "AWS/ECS", metric = "MemoryUtilization", dims = { ClusterName = "ecs-prod-td01", ServiceName = "svc-blue-prod-td01" }, stat = "Average", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 85, missing = "notBreaching" }
+        "green-cpu"        = { ns = "AWS/ECS", metric = "CPUUtilization", dims = { ClusterName = "ecs-prod-td01", ServiceName = "svc-green-prod-td01" }, stat = "Average", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 85, missing = "notBreaching" }
+        "green-memory"     = { ns = "AWS/ECS", metric = "MemoryUtilization", dims = { ClusterName = "ecs-prod-td01", ServiceName = "svc-green-prod-td01" }, stat = "Average", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 85, missing = "notBreaching" }
+        "db-cpu"           = { ns = "AWS/RDS", metric = "CPUUtilization", dims = { DBClusterIdentifier = "rds-prod-td01" }, stat = "Maximum", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 80, missing = "breaching" }
+        "db-connections"   = { ns = "AWS/RDS", metric = "DatabaseConnections", dims = { DBClusterIdentifier = "rds-prod-td01" }, stat = "Maximum", ext = null, period = 60, eval = 5, op = "GreaterThanThreshold", threshold = 400, missing = "breaching" }
+        "db-memory-writer" = { ns = "AWS/RDS", metric = "FreeableMemory", dims = { DBInstanceIdentifier = "rds-writer-prod-td01" }, stat = "Minimum", ext = null, period = 60, eval = 5, op = "LessThanThreshold", threshold = 268435456, missing = "breaching" }
+        "db-memory-reader" = { ns = "AWS/RDS", metric = "FreeableMemory", dims = { DBInstanceIdentifier = "rds-reader-prod-td01" }, stat = "Minimum", ext = null, period = 60, eval = 5, op = "LessThanThreshold", threshold = 268435456, missing = "breaching" }
+        "db-replica-lag"   = { ns = "AWS/RDS", metric = "AuroraReplicaLag", dims = { DBInstanceIdentifier = "rds-reader-prod-td01" }, stat = "Maximum", ext = null, period = 60, eval = 3, op = "GreaterThanThreshold", threshold = 2000, missing = "notBreaching" }
+      } :
+      jsonencode({
+        ns        = aws_cloudwatch_metric_alarm.this[k].namespace
+        metric    = aws_cloudwatch_metric_alarm.this[k].metric_name
+        dims      = aws_cloudwatch_metric_alarm.this[k].dimensions
+        stat      = aws_cloudwatch_metric_alarm.this[k].statistic
+        ext       = aws_cloudwatch_metric_alarm.this[k].extended_statistic
+        period    = aws_cloudwatch_metric_alarm.this[k].period
+        eval      = aws_cloudwatch_metric_alarm.this[k].evaluation_periods
+        op        = aws_cloudwatch_metric_alarm.this[k].comparison_operator
+        threshold = aws_cloudwatch_metric_alarm.this[k].threshold
+        missing   = aws_cloudwatch_metric_alarm.this[k].treat_missing_data
+      }) == jsonencode(e) && aws_cloudwatch_metric_alarm.this[k].datapoints_to_alarm == e.eval
+    ])
+    error_message = "An alarm's namespace, metric, dimensions, statistic, period, evaluation, operator, threshold or missing-data handling changed."
+  }
+
+  # Tasks below desired, from Container Insights: desired - running >= 1 for 5 minutes.
+  assert {
+    condition = alltrue([
+      for c, svc in { blue = "svc-blue-prod-td01", green = "svc-green-prod-td01" } : (
+        aws_cloudwatch_metric_alarm.tasks[c].comparison_operator == "GreaterThanOrEqualToThreshold" &&
+        aws_cloudwatch_metric_alarm.tasks[c].threshold == 1 &&
+        aws_cloudwatch_metric_alarm.tasks[c].evaluation_periods == 5 &&
+        aws_cloudwatch_metric_alarm.tasks[c].datapoints_to_alarm == 5 &&
+        jsonencode({ for q in aws_cloudwatch_metric_alarm.tasks[c].metric_query : q.id => {
+          expression = q.expression
+          returns    = q.return_data
+          metric = [for m in q.metric : {
+            ns = m.namespace, name = m.metric_name, dims = m.dimensions, period = m.period, stat = m.stat
+          }]
+          } }) == jsonencode({
+          shortfall = { expression = "desired - running", returns = true, metric = [] }
+          desired   = { expression = null, returns = false, metric = [{ ns = "ECS/ContainerInsights", name = "DesiredTaskCount", dims = { ClusterName = "ecs-prod-td01", ServiceName = svc }, period = 60, stat = "Average" }] }
+          running   = { expression = null, returns = false, metric = [{ ns = "ECS/ContainerInsights", name = "RunningTaskCount", dims = { ClusterName = "ecs-prod-td01", ServiceName = svc }, period = 60, stat = "Average" }] }
+        })
+      )
+    ])
+    error_message = "The task shortfall alarm must compute desired - running from Container Insights for its own service."
+  }
+}
+
+run "rejects_alarms_without_notification_target" {
+  command = plan
+
+  variables {
+    alarm_email = null
+  }
+
+  expect_failures = [aws_sns_topic.alarms]
 }
 
 run "rejects_bad_email" {

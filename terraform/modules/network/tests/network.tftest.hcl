@@ -55,6 +55,16 @@ override_resource {
 }
 
 override_resource {
+  target = aws_security_group.endpoints
+  values = { id = "sg-0vpce000000000000" }
+}
+
+override_resource {
+  target = aws_vpc_endpoint.s3
+  values = { prefix_list_id = "pl-63a5400a" }
+}
+
+override_resource {
   target = aws_kms_key.flow_logs
   values = {
     arn    = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -192,7 +202,9 @@ run "security_groups_and_default_sg" {
       [for r in [
         aws_vpc_security_group_egress_rule.alb_to_app,
         aws_vpc_security_group_ingress_rule.app_from_alb,
-        aws_vpc_security_group_egress_rule.app_https,
+        aws_vpc_security_group_egress_rule.app_to_endpoints[0],
+        aws_vpc_security_group_egress_rule.app_to_s3[0],
+        aws_vpc_security_group_ingress_rule.endpoints_from_app[0],
         aws_vpc_security_group_egress_rule.app_to_db,
         aws_vpc_security_group_ingress_rule.db_from_app,
         ] : r.ip_protocol == "tcp" && r.from_port != -1 && r.to_port != -1 && r.from_port == r.to_port && r.description != ""
@@ -219,10 +231,23 @@ run "security_groups_and_default_sg" {
       aws_vpc_security_group_egress_rule.alb_to_app.referenced_security_group_id == "sg-0app0000000000000" &&
       aws_vpc_security_group_egress_rule.alb_to_app.to_port == 8000 &&
       aws_vpc_security_group_egress_rule.app_to_db.referenced_security_group_id == "sg-0db00000000000000" &&
-      aws_vpc_security_group_egress_rule.app_https.cidr_ipv4 == "0.0.0.0/0" &&
-      aws_vpc_security_group_egress_rule.app_https.from_port == 443
+      length(aws_vpc_security_group_egress_rule.app_https) == 0 &&
+      aws_vpc_security_group_egress_rule.app_to_endpoints[0].referenced_security_group_id == "sg-0vpce000000000000" &&
+      aws_vpc_security_group_egress_rule.app_to_endpoints[0].cidr_ipv4 == null &&
+      aws_vpc_security_group_egress_rule.app_to_s3[0].prefix_list_id == "pl-63a5400a" &&
+      aws_vpc_security_group_egress_rule.app_to_s3[0].cidr_ipv4 == null &&
+      aws_vpc_security_group_ingress_rule.endpoints_from_app[0].security_group_id == "sg-0vpce000000000000" &&
+      aws_vpc_security_group_ingress_rule.endpoints_from_app[0].referenced_security_group_id == "sg-0app0000000000000"
     )
-    error_message = "ALB/app rules do not match the contract (ALB->app on app_port, app->DB 5432, app->443)."
+    error_message = "ALB/app rules do not match the contract (ALB->app on app_port, app->DB 5432, app HTTPS only to the VPC endpoints and S3 by default)."
+  }
+
+  # Replaceable without blocking on attached interfaces: generated names (no collision between the
+  # old and the new group) and create_before_destroy in the module.
+  assert {
+    condition = alltrue([for g in [aws_security_group.alb, aws_security_group.app, aws_security_group.db, aws_security_group.endpoints[0]] :
+    g.name_prefix != null && endswith(g.name_prefix, "-prod-td01-")])
+    error_message = "Security groups must use name_prefix (a replacement must not collide with the group it replaces)."
   }
 
   assert {
@@ -245,8 +270,8 @@ run "network_acls" {
   }
 
   assert {
-    condition     = alltrue([for k, r in aws_network_acl_rule.this : r.protocol == "tcp" && r.rule_action == "allow" && r.from_port > 0 && r.to_port >= r.from_port])
-    error_message = "Every NACL rule must be an explicit tcp allow with a port range."
+    condition     = alltrue([for k, r in aws_network_acl_rule.this : r.protocol == "tcp" && r.rule_action == (strcontains(k, "-deny-") ? "deny" : "allow") && r.from_port > 0 && r.to_port >= r.from_port && r.network_acl_id == aws_network_acl.tier[split("-", k)[0]].id])
+    error_message = "Every NACL rule must be an explicit tcp rule with a port range (deny only where named so), on its tier's ACL."
   }
 
   assert {
@@ -283,6 +308,83 @@ run "network_acls" {
   assert {
     condition     = length(distinct([for k, r in aws_network_acl_rule.this : "${split("-", k)[0]}/${r.egress}/${r.rule_number}"])) == length(aws_network_acl_rule.this)
     error_message = "NACL rule numbers must be unique per ACL and direction."
+  }
+}
+
+run "nacls_attach_to_their_tiers" {
+  command = plan
+
+  assert {
+    condition = alltrue([for t in ["public", "app", "data"] :
+      toset(aws_network_acl.tier[t].subnet_ids) == toset([for k, s in(t == "public" ? aws_subnet.public : t == "app" ? aws_subnet.app : aws_subnet.data) : s.id])
+    ])
+    error_message = "Each tier's NACL must be associated with exactly that tier's three subnets."
+  }
+}
+
+run "interface_endpoints" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"])
+    error_message = "ECR API and registry, Secrets Manager, CloudWatch Logs and STS need interface endpoints."
+  }
+
+  assert {
+    condition = alltrue([for k, e in aws_vpc_endpoint.interface :
+      e.service_name == "com.amazonaws.us-east-1.${k}" && e.vpc_endpoint_type == "Interface" && e.private_dns_enabled &&
+      toset(e.subnet_ids) == toset([for s in values(aws_subnet.app) : s.id]) && toset(e.security_group_ids) == toset(["sg-0vpce000000000000"])
+    ])
+    error_message = "Interface endpoints must sit in the app subnets with private DNS and the endpoint security group."
+  }
+}
+
+run "egress_through_nat_when_not_restricted" {
+  command = plan
+
+  variables {
+    restrict_app_egress_to_vpc_endpoints = false
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.app_https[0].cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.app_https[0].from_port == 443 && length(aws_vpc_security_group_egress_rule.app_to_s3) == 0
+    error_message = "Without the restriction the tasks reach HTTPS anywhere through the NAT gateways."
+  }
+}
+
+run "flow_log_policies" {
+  command = plan
+
+  assert {
+    condition = (
+      length(jsondecode(aws_iam_role.flow_logs.assume_role_policy).Statement) == 1 &&
+      jsondecode(aws_iam_role.flow_logs.assume_role_policy).Statement[0].Principal == { Service = "vpc-flow-logs.amazonaws.com" } &&
+      jsondecode(aws_iam_role.flow_logs.assume_role_policy).Statement[0].Action == "sts:AssumeRole" &&
+      jsondecode(aws_iam_role.flow_logs.assume_role_policy).Statement[0].Condition == {
+        StringEquals = { "aws:SourceAccount" = "123456789012" }
+        ArnLike      = { "aws:SourceArn" = "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*" }
+      }
+    )
+    error_message = "Only VPC flow logs of this account may assume the flow log role."
+  }
+
+  assert {
+    condition = (
+      length(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement) == 1 &&
+      toset(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].Action) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]) &&
+      toset(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].Resource) == toset([aws_cloudwatch_log_group.flow_logs.arn, "${aws_cloudwatch_log_group.flow_logs.arn}:*"])
+    )
+    error_message = "The flow log role may only write to its own log group."
+  }
+
+  assert {
+    condition = (
+      length(jsondecode(aws_kms_key.flow_logs.policy).Statement) == 2 &&
+      jsondecode(aws_kms_key.flow_logs.policy).Statement[0].Principal == { AWS = "arn:aws:iam::123456789012:root" } &&
+      jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Principal == { Service = "logs.us-east-1.amazonaws.com" } &&
+      jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Condition == { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:us-east-1:123456789012:log-group:log-vpc-flow-prod-td01" } }
+    )
+    error_message = "The flow log key may be used by CloudWatch Logs for the flow log group only."
   }
 }
 
@@ -343,7 +445,7 @@ run "naming_and_tags" {
       [for s in values(aws_route_table.data) : s.tags["Name"]],
       [for s in values(aws_network_acl.tier) : s.tags["Name"]],
       [aws_security_group.alb.tags["Name"], aws_security_group.app.tags["Name"], aws_security_group.db.tags["Name"]],
-      [aws_security_group.alb.name, aws_security_group.app.name, aws_security_group.db.name],
+      [for g in [aws_security_group.alb, aws_security_group.app, aws_security_group.db] : trimsuffix(g.name_prefix, "-")],
       [aws_cloudwatch_log_group.flow_logs.name, aws_iam_role.flow_logs.name, aws_iam_role_policy.flow_logs.name, aws_flow_log.this.tags["Name"], aws_kms_key.flow_logs.tags["Name"]],
     ) : endswith(n, "-prod-td01")])
     error_message = "Every resource name must end with -<environment>-<environment_suffix>."
@@ -355,7 +457,7 @@ run "naming_and_tags" {
       startswith(aws_nat_gateway.this["us-east-1b"].tags["Name"], "nat-b-") &&
       startswith(aws_route_table.app["us-east-1c"].tags["Name"], "rtb-app-c-") &&
       startswith(aws_security_group.db.tags["Name"], "sg-db-") &&
-      startswith(aws_security_group.db.name, "secgrp-db-") &&
+      startswith(aws_security_group.db.name_prefix, "secgrp-db-") &&
       startswith(aws_cloudwatch_log_group.flow_logs.name, "log-") &&
       startswith(aws_iam_role.flow_logs.name, "role-") &&
       startswith(aws_kms_alias.flow_logs.name, "alias/kms-")
@@ -391,6 +493,16 @@ run "test_listener_ingress_when_enabled" {
 # ---------------------------------------------------------------------------
 # Bad inputs must be rejected by variable validation.
 # ---------------------------------------------------------------------------
+
+run "rejects_restricted_egress_without_endpoints" {
+  command = plan
+
+  variables {
+    interface_endpoint_services = ["ecr.api", "ecr.dkr"]
+  }
+
+  expect_failures = [aws_vpc_security_group_egress_rule.app_to_s3]
+}
 
 run "rejects_bad_suffix" {
   command = plan

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Mutation check of the Terraform tests: each entry below breaks one constraint of the stack on
+# purpose (a seed constraint, a security property, or one of the fixes of issue 13 undone) in a
+# scratch copy of terraform/, and runs only the tests of the module it touches. A mutation is
+# KILLED when at least one test fails; a SURVIVED mutation is a constraint no test guards. Prints
+# the mutation score; exits non-zero unless every mutation is killed.
+#
+#   scripts/tf-mutate.sh            all mutations (two workers)
+#   scripts/tf-mutate.sh ID...      only these
+#   scripts/tf-mutate.sh --list     print the IDs
+#   TF_MUTATE_JOBS=1 scripts/tf-mutate.sh
+#
+# Entry format, one per line, fields separated by " @@ ":
+#   id @@ file under terraform/ @@ directory whose tests run @@ test files (-filter, comma-separated;
+#   "-" = all) @@ text @@ replacement
+# The text is literal and must occur in the file (every occurrence is replaced); an entry whose text
+# no longer matches is reported as STALE and fails the check, so the list cannot rot silently.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+# shellcheck source=scripts/tf-env.sh
+source "$root/scripts/tf-env.sh"
+
+mutations() {
+	cat <<'EOF'
+ecs-readonly-root-by-default @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ readonlyRootFilesystem = var.readonly_root_filesystem @@ readonlyRootFilesystem = true
+ecs-tmp-mount-without-contract @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ tmp_mount = var.readonly_root_filesystem ? [{ @@ tmp_mount = true ? [{
+ecs-task-definitions-deregistered @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ skip_destroy = true @@ skip_destroy = false
+ecs-health-path-not-passed @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ { HEALTH_CHECK_PATH = var.health_check_path } @@ {}
+ecs-insights-log-group-unmanaged-name @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ /aws/ecs/containerinsights/${local.cluster_name}/performance @@ /aws/ecs/containerinsights/${local.cluster_name}
+ecs-deployment-alarms-no-rollback @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ rollback    = true @@ rollback    = false
+ecs-circuit-breaker-no-rollback @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ rollback = true @@ rollback = false
+ecs-public-ip @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ assign_public_ip = false @@ assign_public_ip = true
+ecs-log-key-misses-insights-group @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ values   = [local.log_group_arn, local.insights_log_group_arn] @@ values   = [local.log_group_arn]
+ecs-trust-without-source-arn @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ variable = "aws:SourceArn" @@ variable = "aws:PrincipalArn"
+ecs-trust-wrong-principal @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ identifiers = ["ecs-tasks.amazonaws.com"] @@ identifiers = ["ecs.amazonaws.com"]
+ecs-secrets-wildcard @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = var.secret_arns @@ resources = ["*"]
+ecs-secrets-key-wildcard @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = var.secrets_kms_key_arns @@ resources = ["*"]
+ecs-pull-any-repository @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = [var.ecr_repository_arn] @@ resources = ["*"]
+ecs-logs-all-actions @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ actions = ["logs:CreateLogStream", "logs:PutLogEvents"] @@ actions = ["logs:*"]
+ecs-runtime-secrets-wildcard @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = var.runtime_secret_arns @@ resources = ["*"]
+db-pinned-minor-default @@ modules/database/variables.tf @@ modules/database @@ - @@ default     = "16" @@ default     = "16.6"
+db-pinned-minor-allowed @@ modules/database/main.tf @@ modules/database @@ - @@ condition     = !var.auto_minor_version_upgrade || length(split(".", var.engine_version)) == 1 @@ condition     = true
+db-log-key-any-group @@ modules/database/main.tf @@ modules/database @@ - @@ ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } @@ ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "*" }
+db-unencrypted @@ modules/database/main.tf @@ modules/database @@ - @@ storage_encrypted = true @@ storage_encrypted = false
+db-no-iam-auth @@ modules/database/main.tf @@ modules/database @@ - @@ iam_database_authentication_enabled = true @@ iam_database_authentication_enabled = false
+mon-alarms-notify-nobody @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ condition     = var.alarm_email != null || var.allow_no_alarm_notifications @@ condition     = true
+mon-colour-alarm-without-target-group @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ dimensions         = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group } @@ dimensions         = { LoadBalancer = var.alb_arn_suffix }
+mon-wrong-alb-namespace @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ namespace          = "AWS/ApplicationELB" @@ namespace          = "AWS/ELB"
+mon-p90-instead-of-p99 @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ extended_statistic = "p99" @@ extended_statistic = "p90"
+mon-ecs-wrong-namespace @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ namespace          = "AWS/ECS" @@ namespace          = "ECS/ContainerInsights"
+mon-unhealthy-threshold @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ statistic   = "Maximum"
+          threshold   = 0 @@ statistic   = "Maximum"
+          threshold   = 1
+mon-no-alarm-actions @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ alarm_actions = [aws_sns_topic.alarms.arn] @@ alarm_actions = []
+mon-task-shortfall-inverted @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ expression  = "desired - running" @@ expression  = "running - desired"
+mon-single-datapoint @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ datapoints_to_alarm = each.value.evaluation_periods @@ datapoints_to_alarm = 1
+mon-topic-any-source @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/policies.tftest.hcl @@ values   = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:*"] @@ values   = ["*"]
+mon-topic-tls-deny-inverted @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/policies.tftest.hcl @@ values   = ["false"] @@ values   = ["true"]
+mon-key-for-any-service @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/policies.tftest.hcl @@ identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+} @@ identifiers = ["cloudwatch.amazonaws.com", "sns.amazonaws.com"]
+    }
+  }
+}
+net-data-replies-to-wrong-tier @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.app_cidrs[name] @@ from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.data_cidrs[name]
+net-alb-to-task-rule-wrong-direction @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ "public-out-110-app"      = { tier = "public", egress = true @@ "public-out-110-app"      = { tier = "public", egress = false
+net-no-endpoint-ingress @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ rule_number = 120 + a.index, from = 443, to = 443 @@ rule_number = 120 + a.index, from = 8443, to = 8443
+net-app-port-open-to-internet @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ action = "deny" } @@ action = "allow" }
+net-narrow-ephemeral @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ ephemeral_from  = 1024 @@ ephemeral_from  = 32768
+net-db-from-public-tier @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ from = local.postgres_port, to = local.postgres_port, cidr = local.app_cidrs[name] @@ from = local.postgres_port, to = local.postgres_port, cidr = var.vpc_cidr
+net-sg-fixed-name @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ name_prefix = "secgrp-app-${local.name_suffix}-" @@ name        = "secgrp-app-${local.name_suffix}"
+net-egress-open-by-default @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ Set false if the app must call APIs that have no endpoint here."
+  type        = bool
+  default     = true @@ Set false if the app must call APIs that have no endpoint here."
+  type        = bool
+  default     = false
+net-endpoint-without-private-dns @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ private_dns_enabled = true @@ private_dns_enabled = false
+net-no-sts-endpoint @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ default     = ["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"] @@ default     = ["ecr.api", "ecr.dkr", "secretsmanager", "logs"]
+net-flow-log-trust-any-source @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ "aws:SourceArn" = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc-flow-log/*" @@ "aws:SourceArn" = "*"
+ecr-account-scanning-by-default @@ modules/ecr/variables.tf @@ modules/ecr @@ - @@ it is off by default (as at the root); turn it on only where this stack owns the account's registry scanning."
+  type        = bool
+  default     = false @@ it is off by default (as at the root); turn it on only where this stack owns the account's registry scanning."
+  type        = bool
+  default     = true
+ecr-mutable-tags @@ modules/ecr/main.tf @@ modules/ecr @@ - @@ image_tag_mutability = "IMMUTABLE" @@ image_tag_mutability = "MUTABLE"
+alb-health-accepts-redirects @@ modules/alb/main.tf @@ modules/alb @@ - @@ matcher             = "200" @@ matcher             = "200-399"
+alb-weak-tls-policy @@ modules/alb/main.tf @@ modules/alb @@ - @@ ELBSecurityPolicy-TLS13-1-2-2021-06 @@ ELBSecurityPolicy-2016-08
+boot-lockfile-off @@ bootstrap/outputs.tf @@ bootstrap @@ - @@ "use_lockfile   = true\n" @@ "use_lockfile   = false\n"
+root-master-secret-always-readable @@ main.tf @@ . @@ - @@ var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : [] @@ [module.database.master_user_secret_arn]
+root-deployments-watch-5xx-only @@ main.tf @@ . @@ - @@ for what in ["5xx", "unhealthy"] @@ for what in ["5xx"]
+EOF
+}
+
+# Entries span lines when a field needs a newline: an entry continues until the next line that
+# starts with an id followed by " @@ ".
+entries() {
+	mutations | awk '
+		/^[a-z0-9-]+ @@ / { if (buf != "") printf "%s%c", buf, 0; buf = $0; next }
+		{ buf = buf "\n" $0 }
+		END { if (buf != "") printf "%s%c", buf, 0 }'
+}
+
+field() { # field ENTRY N: the N-th " @@ "-separated field (0-based)
+	local rest=$1 n=$2 i
+	for ((i = 0; i < n; i++)); do rest=${rest#* @@ }; done
+	[ "$n" -lt 5 ] && rest=${rest%% @@ *}
+	printf '%s' "$rest"
+}
+
+declare -a ids=() all=()
+while IFS= read -r -d '' e; do
+	all+=("$e")
+	ids+=("${e%% @@ *}")
+done < <(entries)
+
+if [ "${1:-}" = "--list" ]; then
+	printf '%s\n' "${ids[@]}"
+	exit 0
+fi
+
+selected=()
+if [ $# -gt 0 ]; then
+	for want in "$@"; do
+		found=0
+		for e in "${all[@]}"; do
+			[ "${e%% @@ *}" = "$want" ] && selected+=("$e") && found=1
+		done
+		[ "$found" = 1 ] || { echo "unknown mutation: $want" >&2; exit 2; }
+	done
+else
+	selected=("${all[@]}")
+fi
+
+"$root/scripts/tf-setup.sh" >/dev/null || { echo "[tf-mutate] scripts/tf-setup.sh failed" >&2; exit 1; }
+
+jobs=${TF_MUTATE_JOBS:-2}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# run_one WORKDIR ENTRY: apply, test, restore; prints one result line.
+run_one() {
+	local w=$1 e=$2 id file dir filter old new path orig mutated args log rc f
+	id=$(field "$e" 0)
+	file=$(field "$e" 1)
+	dir=$(field "$e" 2)
+	filter=$(field "$e" 3)
+	old=$(field "$e" 4)
+	new=$(field "$e" 5)
+	path="$w/terraform/$file"
+	orig=$(cat "$path"; printf x)
+	orig=${orig%x}
+	if [[ "$orig" != *"$old"* ]]; then
+		printf 'STALE     %s (text not found in %s)\n' "$id" "$file"
+		return
+	fi
+	mutated=${orig//"$old"/"$new"}
+	printf '%s' "$mutated" >"$path"
+	if [ ! -d "$w/terraform/$dir/.terraform" ]; then
+		tofu -chdir="$w/terraform/$dir" init -backend=false -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR" >"$w/init.log" 2>&1 ||
+			{ printf 'ERROR     %s (tofu init failed in %s)\n' "$id" "$dir"; printf '%s' "$orig" >"$path"; return; }
+	fi
+	args=()
+	if [ "$filter" != "-" ]; then
+		IFS=, read -ra fs <<<"$filter"
+		for f in "${fs[@]}"; do args+=("-filter=$f"); done
+	fi
+	log="$w/$id.log"
+	SWITCHYARD_TF_OFFLINE_APPLY=1 tofu -chdir="$w/terraform/$dir" test -no-color "${args[@]}" >"$log" 2>&1
+	rc=$?
+	printf '%s' "$orig" >"$path"
+	if [ "$rc" -ne 0 ] && grep -qE '^Failure! ' "$log"; then
+		printf 'KILLED    %s (%s: %s)\n' "$id" "$dir" "$(grep -E '^Failure! ' "$log" | tail -n1 | sed 's/^Failure! //; s/\.$//')"
+	elif [ "$rc" -ne 0 ]; then
+		# The mutated configuration does not even load (e.g. a precondition at init): still caught.
+		printf 'KILLED    %s (%s: tofu test exited %d)\n' "$id" "$dir" "$rc"
+	else
+		printf 'SURVIVED  %s (%s: %s)\n' "$id" "$dir" "$(grep -E '^Success! ' "$log" | tail -n1)"
+	fi
+}
+
+start=$(date +%s)
+for ((j = 0; j < jobs; j++)); do
+	mkdir -p "$work/w$j"
+	cp -r terraform "$work/w$j/"
+	find "$work/w$j" -name .terraform -type d -prune -exec rm -rf {} + -o -name .terraform.lock.hcl -exec rm -f {} +
+	(
+		for ((i = j; i < ${#selected[@]}; i += jobs)); do
+			run_one "$work/w$j" "${selected[$i]}"
+		done
+	) >"$work/results.$j" &
+done
+wait
+
+cat "$work"/results.* | sort -k2
+total=${#selected[@]}
+killed=$(cat "$work"/results.* | grep -c '^KILLED' || true)
+echo
+echo "mutation score: $killed/$total killed ($((100 * killed / (total > 0 ? total : 1)))%) in $(($(date +%s) - start))s"
+[ "$killed" -eq "$total" ]
