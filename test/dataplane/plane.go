@@ -50,7 +50,6 @@ type Plane struct {
 	entries   map[string]string   // weight map as HAProxy has it
 	stats     map[string]*TGStats // by target group ARN, from the request log
 	lastErr   error
-	lastSync  time.Time
 	syncs     int
 	reloads   int
 }
@@ -209,9 +208,6 @@ func (p *Plane) loop(ctx context.Context) {
 		err := p.syncOnce(ctx)
 		p.mu.Lock()
 		p.lastErr, p.syncs = err, p.syncs+1
-		if err == nil {
-			p.lastSync = time.Now()
-		}
 		p.mu.Unlock()
 	}
 }
