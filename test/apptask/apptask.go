@@ -1,4 +1,4 @@
-// Package apptask runs a real HTTP server for each ECS task of the test world, on 127.0.0.1 with a
+// Package apptask runs a real HTTP server for each ECS task of the test world, on its own loopback IP with a
 // kernel-chosen port. What a task does follows its image tag, looked up in a Table the test sets and may
 // change while tasks run: a share of requests answered 500, added latency, a slow start or a failing
 // health check, or a crash at start. Every response names the task, colour and tag that served it, so a
@@ -57,6 +57,7 @@ type Counts struct {
 type Server struct {
 	spec    Spec
 	ln      net.Listener
+	ip      string
 	srv     *http.Server
 	started time.Time
 	port    int
@@ -83,12 +84,13 @@ func Start(spec Spec) (*Server, error) {
 		_, _ = h.Write([]byte(spec.TaskARN))
 		seed = h.Sum64()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ip := nextIP()
+	ln, err := net.Listen("tcp", ip+":0")
 	if err != nil {
 		return nil, fmt.Errorf("apptask: listen: %w", err)
 	}
 	s := &Server{
-		spec: spec, ln: ln, started: time.Now(), port: ln.Addr().(*net.TCPAddr).Port,
+		spec: spec, ln: ln, ip: ip, started: time.Now(), port: ln.Addr().(*net.TCPAddr).Port,
 		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		exited: make(chan error, 1),
 	}
@@ -108,8 +110,17 @@ func Start(spec Spec) (*Server, error) {
 	return s, nil
 }
 
-// IP is the address the task listens on (always 127.0.0.1).
-func (s *Server) IP() string { return "127.0.0.1" }
+// IP is the loopback address the task listens on: each task gets its own, as each ECS task has its
+// own ENI, because kumo (like the ALB's API) keys a target group's registrations by target id.
+func (s *Server) IP() string { return s.ip }
+
+var ipSeq atomic.Uint32
+
+// nextIP hands out 127.0.1.1, 127.0.1.2, ... (Linux routes all of 127/8 to the loopback interface).
+func nextIP() string {
+	n := ipSeq.Add(1) - 1
+	return fmt.Sprintf("127.%d.%d.%d", 1+n/(250*250)%250, n/250%250, n%250+1)
+}
 
 // Port is the task's kernel-chosen port.
 func (s *Server) Port() int { return s.port }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -38,8 +39,9 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, []byte) {
 
 func TestHealthyTaskNamesItself(t *testing.T) {
 	s := start(t, Spec{TaskARN: "arn:task/1", Service: "svc-blue", Colour: "blue", Tag: "v1"})
-	if s.IP() != "127.0.0.1" || s.Port() == 0 {
-		t.Fatalf("addr %s:%d", s.IP(), s.Port())
+	other := start(t, Spec{TaskARN: "arn:task/2", Service: "svc-blue", Colour: "blue", Tag: "v1"})
+	if ip := net.ParseIP(s.IP()); ip == nil || !ip.IsLoopback() || s.Port() == 0 || other.IP() == s.IP() {
+		t.Fatalf("addr %s:%d, other task %s: each task needs its own loopback IP", s.IP(), s.Port(), other.IP())
 	}
 	for _, path := range []string{"/api/x", "/healthz"} {
 		resp, b := get(t, http.DefaultClient, "http://"+s.Addr()+path)
