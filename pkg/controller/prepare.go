@@ -136,10 +136,19 @@ func (r *runner) awaitReady(ctx context.Context) error {
 			last = why
 		}
 		if !now.Before(deadline) {
-			return r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseTimeout, ObservedAt: now,
-				Reason: fmt.Sprintf("%s not ready within %s: %s", svc.ECSServices[d.To], svc.ReadyTimeout, why)}, "")
+			// Only a current reading proves "not ready": readings held up by the API budget (a burst of
+			// deployments in a shared account) extend the wait, up to guard_stale_after more.
+			current := rd.ServiceAt.After(deadline.Add(-r.c.o.PollInterval)) && rd.TargetsAt.After(deadline.Add(-r.c.o.PollInterval))
+			if current || now.Sub(deadline) > r.guardSpec().StaleAfter {
+				return r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseTimeout, ObservedAt: now,
+					Reason: fmt.Sprintf("%s not ready within %s: %s", svc.ECSServices[d.To], svc.ReadyTimeout, why)}, "")
+			}
+			r.c.obs.Demand(d.ID)
 		}
-		wait := min(r.c.o.PollInterval, max(deadline.Sub(now), 0))
+		wait := r.c.o.PollInterval
+		if d := deadline.Sub(now); d > 0 {
+			wait = min(wait, d)
+		}
 		wake, stop := r.c.clock.After(wait)
 		state := d.State
 		select {

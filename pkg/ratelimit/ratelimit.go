@@ -3,17 +3,17 @@
 // call serving a rollback or its verification (deploy.IsUrgent) goes ahead of every waiting routine call.
 //
 // AWS throttles per account and Region, and the account is shared with everything else that runs in it
-// (Terraform, the console, other controllers), so the defaults sit at about half of AWS's documented
-// default quotas:
+// (Terraform, the console, other controllers), so the defaults sit below AWS's documented default
+// quotas (about 60-80% for the families a burst of deployments leans on, half elsewhere):
 //
 //	family       rate/s  burst  AWS default it stays under
-//	elbv2           5     20    ELB API throttling guide: all Describe* of an account share one bucket,
+//	elbv2           8     30    ELB API throttling guide: all Describe* of an account share one bucket,
 //	                            40 burst / 10 per second refill in its example (Modify* and registration
 //	                            calls have buckets of their own, no larger)
 //	ecs            10     50    ECS request throttling: service read actions (DescribeServices)
 //	                            100 burst / 20 per second; service modify (UpdateService) 50 / 5;
 //	                            task definition modify (RegisterTaskDefinition) 20 / 1
-//	cloudwatch      4      8    CloudWatch service quotas: DescribeAlarms 9 per second
+//	cloudwatch      6      8    CloudWatch service quotas: DescribeAlarms 9 per second
 //	                            (GetMetricData 500 per second)
 //	ecr            10     20    ECR: one BatchGetImage per create; its per-API rate quotas are far higher
 //	autoscaling     5     10    Application Auto Scaling: no published per-API rate; its calls are rare
@@ -61,9 +61,9 @@ const (
 // Defaults returns the built-in budgets (see the package documentation for their sources).
 func Defaults() map[string]Limit {
 	return map[string]Limit{
-		ELBv2:       {Rate: 5, Burst: 20},
+		ELBv2:       {Rate: 8, Burst: 30},
 		ECS:         {Rate: 10, Burst: 50},
-		CloudWatch:  {Rate: 4, Burst: 8},
+		CloudWatch:  {Rate: 6, Burst: 8},
 		ECR:         {Rate: 10, Burst: 20},
 		AutoScaling: {Rate: 5, Burst: 10},
 		DynamoDB:    {Rate: 1000, Burst: 2000},

@@ -92,7 +92,11 @@ func (s *Shifter) Verify(ctx context.Context, svc deploy.Service, w deploy.Weigh
 		select {
 		case <-ctx.Done():
 			if err != nil {
-				return deploy.Wrap(op, deploy.KindTimeout, err, "weights not verified")
+				kind := deploy.KindTimeout
+				if deploy.KindOf(err) == deploy.KindThrottled {
+					kind = deploy.KindThrottled // the read-backs waited for the budget: back-pressure, not failure
+				}
+				return deploy.Wrap(op, kind, err, "weights not verified")
 			}
 			return deploy.Errorf(op, deploy.KindTimeout, "weights on %s read back as %s, want %s", off.Route, off.Weights, w)
 		case <-time.After(interval):
