@@ -80,15 +80,22 @@ func BenchmarkServicesList(b *testing.B) {
 	b.ReportMetric(float64(c.Sum(nil).Calls)/float64(b.N), "aws-calls/op")
 }
 
+// daemonDefaults drops the e2e configuration's short time-outs (30 s ready, 10 s step), so the fleet
+// runs with the daemon's own (10 min ready, 30 s step): a burst of 100 deployments in a shared
+// account's API budget takes longer than an e2e test's single one.
+func daemonDefaults(cfg string) string {
+	return strings.Replace(cfg, "defaults:\n  ready_timeout: 30s\n  step_timeout: 10s\n  unhealthy_after: 5s\n", "", 1)
+}
+
 func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
-	f := newFleet(b, n, pollEvery)
+	f := newFleet(b, n, pollEvery, daemonDefaults)
 	f.measureServicesList(b, 5)
 	t0 := time.Now()
-	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)), 45*time.Second)
+	ids, refused := f.createAll(steps(10, time.Hour, 100, time.Duration(0)), 3*time.Minute)
 	created := time.Since(t0)
 	// In flight: the first step is verified and baking (or the deployment already ended, which is
 	// reported below rather than waited for).
-	states := f.waitAll(ids, 75*time.Second, func(d *deploy.Deployment) bool {
+	states := f.waitAll(ids, 5*time.Minute, func(d *deploy.Deployment) bool {
 		return d.State.Terminal() || (d.State == deploy.StateShifting && d.StepStartedAt != nil)
 	})
 	baking := states[deploy.StateShifting]
@@ -114,16 +121,16 @@ func benchInFlight(b *testing.B, n int, pollEvery, window time.Duration) {
 }
 
 func benchBucket(b *testing.B, n int, pollEvery time.Duration) {
-	f := newFleet(b, n, pollEvery)
+	f := newFleet(b, n, pollEvery, daemonDefaults)
 	// From here on, as in an account that shares the ELB API's Describe* bucket: the daemon's start-up
 	// reads are not throttled, everything after is.
 	f.px.AWS.AddBucket(faultproxy.ELBDescribeBucket())
 	f.px.Reset()
 	b.ResetTimer()
 	t0 := time.Now()
-	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)}, 45*time.Second)
+	ids, refused := f.createAll(&deploy.Strategy{Type: deploy.StrategyCanary, CanaryPercent: 10, Bake: deploy.Duration(5 * time.Second)}, 3*time.Minute)
 	created := time.Since(t0)
-	states := f.waitAll(ids, 2*time.Minute, func(d *deploy.Deployment) bool { return d.State.Terminal() })
+	states := f.waitAll(ids, 8*time.Minute, func(d *deploy.Deployment) bool { return d.State.Terminal() })
 	elapsed := time.Since(t0)
 	b.StopTimer()
 	c := f.px.Counts()
