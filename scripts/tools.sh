@@ -17,9 +17,21 @@ stamp() { echo "$1" >"$bin/.$2.version"; }
 have() { [ -x "$bin/$2" ] && [ "$(cat "$bin/.$2.version" 2>/dev/null)" = "$1" ]; }
 step() { printf '[tools] %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
-want=${*:-kumo tofu tflint tfsec}
+want=${*:-debs kumo tofu tflint tfsec}
 for t in $want; do
   case $t in
+  debs)
+    # The traffic world's real parts come from Debian: HAProxy (the data plane) and Prometheus.
+    if command -v haproxy >/dev/null && command -v prometheus >/dev/null; then continue; fi
+    if [ "$(id -u)" != 0 ]; then
+      echo "haproxy and prometheus are needed: sudo apt-get install -y haproxy prometheus" >&2; exit 1
+    fi
+    step "installing haproxy and prometheus (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy prometheus >/dev/null
+    # The packages start system services; the tests start their own processes on loopback ports.
+    (systemctl disable --now haproxy prometheus 2>/dev/null || service haproxy stop 2>/dev/null || true) >/dev/null 2>&1
+    ;;
   kumo)
     # A test-only tool: pinned in its own module (tools/kumo/go.mod), not in the product's go.mod.
     v=$(cd tools/kumo && go list -m -f '{{.Version}}' github.com/sivchari/kumo)
