@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/apptask"
+)
+
+// BenchmarkBadRelease measures, in the traffic world under constant load, how long a bad release at a
+// 10% canary serves users before it is out of traffic, and how many requests users saw fail, with the
+// detection the daemon has: the stack's CloudWatch alarms evaluated from the published ALB metrics.
+// Three bad releases: every request 500, 5% of requests 500, +300 ms latency.
+//
+//	go test -run X -bench BadRelease -benchtime 1x -timeout 90m ./test/e2e
+//
+// $SWITCHYARD_BENCH_RUNS runs per kind (default 3); $SWITCHYARD_BENCH_ALARM_SCALE makes alarm time run
+// faster (default 1: the alarms' real 60 s periods, as the issue asks for the baseline); the load is
+// $SWITCHYARD_BENCH_RATE requests/s (default 100). A run that is not rolled back within
+// $SWITCHYARD_BENCH_RUN_LIMIT (default 5m) is reported as undetected.
+func BenchmarkBadRelease(b *testing.B) {
+	if testing.Short() {
+		b.Skip("minutes per run with real alarm periods")
+	}
+	runs := envInt(b, "SWITCHYARD_BENCH_RUNS", 3)
+	rate := envInt(b, "SWITCHYARD_BENCH_RATE", 100)
+	limit := envDuration(b, "SWITCHYARD_BENCH_RUN_LIMIT", 5*time.Minute)
+	scale := 1.0
+	if s := os.Getenv("SWITCHYARD_BENCH_ALARM_SCALE"); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 {
+			b.Fatalf("SWITCHYARD_BENCH_ALARM_SCALE=%q", s)
+		}
+		scale = v
+	}
+	kinds := []struct {
+		name string
+		bad  apptask.Behaviour
+	}{
+		{"5xx-100pct", apptask.Behaviour{ErrorRate: 1}},
+		{"5xx-5pct", apptask.Behaviour{ErrorRate: 0.05}},
+		{"latency+300ms", apptask.Behaviour{Latency: 300 * time.Millisecond}},
+	}
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			var outs []badOutcome
+			for i := 0; i < runs; i++ {
+				outs = append(outs, badReleaseRun(b, k.bad, rate, scale, limit))
+			}
+			reportBad(b, k.name, rate, scale, outs)
+		})
+	}
+}
+
+type badOutcome struct {
+	detected bool
+	exposure time.Duration // first request served by the new colour -> verified 0%
+	failed   int           // requests users saw fail meanwhile
+	served   int           // requests the new colour served
+}
+
+func badReleaseRun(b *testing.B, bad apptask.Behaviour, rate int, scale float64, limit time.Duration) badOutcome {
+	table := apptask.NewTable(map[string]apptask.Behaviour{"v5": bad})
+	e := newTrafficEnv(b, "badrel", poll, table, scale, "")
+	attacks := e.load(rate, limit+time.Minute)
+	time.Sleep(time.Second)
+	d := e.deploy("v5", steps(10, 24*time.Hour, 100, time.Duration(0)))
+	var out badOutcome
+	deadline := time.Now().Add(limit)
+	var done *deploy.Deployment
+	for time.Now().Before(deadline) {
+		got, err := e.c.Deployment(e.ctx, d.ID)
+		if err == nil && got.State.Terminal() {
+			done = got
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var restored time.Time
+	if done != nil && done.State == deploy.StateRolledBack {
+		restored = eventTime(b, e.env, d.ID, "rollback.traffic_restored")
+		out.detected = true
+	}
+	reqs := stopAll(attacks)
+	var first time.Time
+	for _, r := range reqs {
+		if r.Colour == "green" {
+			out.served++
+			if first.IsZero() || r.Start.Before(first) {
+				first = r.Start
+			}
+		}
+	}
+	end := restored
+	if !out.detected {
+		end = time.Now()
+	}
+	for _, r := range reqs {
+		slow := bad.Latency > 0 && r.Colour == "green"
+		if (r.Failed() || slow) && !r.Start.Before(first) && r.Start.Before(end) {
+			out.failed++ // a request of a slow release counts as failing its user
+		}
+	}
+	if !first.IsZero() {
+		out.exposure = end.Sub(first)
+	}
+	return out
+}
+
+func reportBad(b *testing.B, name string, rate int, scale float64, outs []badOutcome) {
+	var exp []time.Duration
+	var failed []int
+	undetected := 0
+	for _, o := range outs {
+		if !o.detected {
+			undetected++
+		}
+		exp = append(exp, o.exposure)
+		failed = append(failed, o.failed)
+	}
+	sort.Slice(exp, func(i, j int) bool { return exp[i] < exp[j] })
+	sort.Ints(failed)
+	var runs []string
+	for _, o := range outs {
+		runs = append(runs, fmt.Sprintf("%s/%d failed/%d served%s", o.exposure.Round(100*time.Millisecond), o.failed, o.served, map[bool]string{false: " (undetected)", true: ""}[o.detected]))
+	}
+	report(b, "%s at a 10%% canary, %d req/s, alarm scale %g: exposure median %s (min %s, max %s); users' failed requests median %d (min %d, max %d); undetected %d/%d; runs: %s",
+		name, rate, scale, exp[len(exp)/2].Round(100*time.Millisecond), exp[0].Round(100*time.Millisecond), exp[len(exp)-1].Round(100*time.Millisecond),
+		failed[len(failed)/2], failed[0], failed[len(failed)-1], undetected, len(outs), strings.Join(runs, "; "))
+	b.ReportMetric(exp[len(exp)/2].Seconds(), "exposure-p50-s")
+	b.ReportMetric(float64(failed[len(failed)/2]), "failed-p50")
+}
