@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -112,6 +113,8 @@ func (r *runner) awaitReady(ctx context.Context) error {
 	deadline := start.Add(svc.ReadyTimeout.D())
 	r.watch(false)
 	last := ""
+	var demanded time.Time // the service reading the last target demand was made for
+	overdue := false       // past the deadline, waiting for a current reading
 	for {
 		rd := r.c.obs.Readings(d.ID)
 		now := r.now()
@@ -125,8 +128,10 @@ func (r *runner) awaitReady(ctx context.Context) error {
 			if ready && rd.TargetsAt.After(start) {
 				return nil
 			}
-			if rd.Service.Stable() && rd.Service.TaskDefinition == d.TaskDef {
-				r.c.obs.Demand(d.ID) // targets are the last thing to come up: look sooner
+			if rd.Service.Stable() && rd.Service.TaskDefinition == d.TaskDef && rd.ServiceAt.After(demanded) && !rd.TargetsAt.After(rd.ServiceAt) {
+				// Targets are the last thing to come up: look once per new service reading.
+				r.c.obs.DemandTargets(d.ID)
+				demanded = rd.ServiceAt
 			}
 		} else if rd.ServiceErr != "" {
 			why = rd.ServiceErr
@@ -143,7 +148,10 @@ func (r *runner) awaitReady(ctx context.Context) error {
 				return r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseTimeout, ObservedAt: now,
 					Reason: fmt.Sprintf("%s not ready within %s: %s", svc.ECSServices[d.To], svc.ReadyTimeout, why)}, "")
 			}
-			r.c.obs.Demand(d.ID)
+			if !overdue {
+				r.c.obs.Demand(d.ID)
+				overdue = true
+			}
 		}
 		wait := r.c.o.PollInterval
 		if d := deadline.Sub(now); d > 0 {

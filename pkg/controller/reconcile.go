@@ -76,8 +76,9 @@ func (r *runner) reconcile(ctx context.Context) error {
 			}
 			continue
 		}
-		if !ev.verdict.Fresh && r.d.TaskDef != "" {
-			r.c.obs.Demand(r.d.ID)
+		if since := r.freshSince(); !ev.verdict.Fresh && r.d.TaskDef != "" && !since.Equal(r.demandedFor) {
+			r.c.obs.Demand(r.d.ID) // once per bake (or phase) that waits for evidence newer than its start
+			r.demandedFor = since
 		}
 		if err := r.await(ctx, dec); err != nil {
 			return err

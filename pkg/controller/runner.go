@@ -48,6 +48,7 @@ type runner struct {
 	watching    string          // what is watched: "", "prepare" or "guard"
 	watchedFrom time.Time       // when guarding began (a guard never read is stale only after this)
 	phaseSince  time.Time       // when the current guarded phase began (fresh readings must be newer)
+	demandedFor time.Time       // the freshSince a sooner reading was last asked for
 	health      rollback.HealthTracker
 	healthAt    time.Time // the target reading last fed to health
 	unhealthy   *rollback.Trigger

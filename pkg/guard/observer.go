@@ -113,8 +113,15 @@ func (o *Observer) Unwatch(id string) {
 }
 
 // Demand asks for a reading of deployment id's ECS service and target health at the next round,
-// sooner than their cadence (a bake ended and needs evidence newer than its start).
-func (o *Observer) Demand(id string) {
+// sooner than their cadence (a bake ended and needs evidence newer than its start). Callers ask once
+// per need: a demand costs one call of each kind.
+func (o *Observer) Demand(id string) { o.demand(id, true) }
+
+// DemandTargets asks for a target-health reading only (readiness: the service is up, its targets are
+// the last thing to come up).
+func (o *Observer) DemandTargets(id string) { o.demand(id, false) }
+
+func (o *Observer) demand(id string, service bool) {
 	o.mu.Lock()
 	e := o.watches[id]
 	kick := false
@@ -123,7 +130,7 @@ func (o *Observer) Demand(id string) {
 			tr.demand, kick = true, true
 		}
 	}
-	if e != nil && e.w.Service != "" {
+	if service && e != nil && e.w.Service != "" {
 		k := [2]string{e.w.Cluster, e.w.Service}
 		if sr, ok := o.services[k]; ok && !sr.demand {
 			sr.demand, kick = true, true
