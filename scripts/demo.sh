@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export AWS_EC2_METADATA_DISABLED=true CHECKPOINT_DISABLE=1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
-scripts/tools.sh kumo
+scripts/tools.sh debs kumo
 mkdir -p .tools/bin
 go build -o .tools/bin/switchyard ./cmd/switchyard
 go build -o .tools/bin/switchyard-demo ./test/demo

@@ -1,7 +1,9 @@
-// Command demo runs switchyard's main job on embedded defaults, with no AWS account: it starts the kumo
-// AWS emulator and an ECS stand-in on loopback, creates a demo stack in them, starts `switchyard serve`
-// with the SQLite store, deploys v2 with live progress, then deploys v3 and fires a guarding alarm
-// mid-shift to show the automatic rollback and its audit trail. scripts/demo.sh builds and runs it.
+// Command demo runs switchyard's main job on embedded defaults, with no AWS account, in a world that
+// carries real traffic: the kumo AWS emulator, an ECS stand-in whose tasks are real HTTP servers, a real
+// HAProxy as the load balancer following the emulator's weights, the stack's CloudWatch alarms
+// evaluated from the load balancer's real metrics. It starts `switchyard serve` with the SQLite store,
+// sends constant load, deploys a good v2 with live progress, then a bad v3 whose real 5xx responses fire
+// the guarding alarm and roll it back, and shows the audit trail. scripts/demo.sh builds and runs it.
 package main
 
 import (
@@ -19,9 +21,16 @@ import (
 
 	"github.com/switchyard/switchyard/pkg/client"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/apptask"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/emulator"
+	"github.com/switchyard/switchyard/test/loadgen"
+	"github.com/switchyard/switchyard/test/world"
 )
+
+// alarmScale makes the stack's 60 s alarm periods 3 s long, so the demo's rollback takes seconds;
+// the benchmark (BenchmarkBadRelease) measures the real periods.
+const alarmScale = 20
 
 const token = "demo-admin-token-not-secret-0001"
 
@@ -64,14 +73,16 @@ func run(bin, dir string) error {
 	defer k.Stop()
 	fmt.Println("kumo:", k.URL)
 
-	say("Creating the demo stack: ALB + weighted listener and /api/* rule, blue/green target groups, alarms, ECR images v1 v2 v3, ECS services")
-	w, err := demostack.NewWorld(ctx, k.URL, "web", 800*time.Millisecond, "v2", "v3")
+	say("Creating the world: ALB (a real HAProxy) + weighted listener and /api/* rule, blue/green target groups, alarms, ECR images v1 v2 v3, ECS tasks as real servers")
+	table := apptask.NewTable(map[string]apptask.Behaviour{"v3": {ErrorRate: 0.5}}) // v3 is a bad release: half its answers are 500
+	w, err := world.New(ctx, k.URL, world.Options{Name: "web", Tags: []string{"v2", "v3"}, Table: table, AlarmScale: alarmScale})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	fmt.Printf("listener: %s\nrule:     %s\nblue:     %s (live, %d tasks)\ngreen:    %s (idle)\nECS stand-in: %s\n",
-		w.Stack.Listener, w.Stack.Rule, w.Stack.BlueService, demostack.LiveCount, w.Stack.GreenService, w.ECS.URL())
+	fmt.Printf("production listener: %s (HAProxy at %s)\ntest listener:       %s\nblue:  %s (live, %d tasks)\ngreen: %s (idle)\nalarms: %v %v %v (periods scaled %dx for the demo)\n",
+		w.Stack.Listener, w.ProductionURL(), w.TestURL(), w.Stack.BlueService, demostack.LiveCount, w.Stack.GreenService,
+		w.SharedAlarms, w.BlueAlarms, w.GreenAlarms, alarmScale)
 
 	port, err := emulator.FreePort()
 	if err != nil {
@@ -114,12 +125,21 @@ func run(bin, dir string) error {
 		return c.Run()
 	}
 
+	say("Sending 50 requests/s to the production listener for the whole demo")
+	load, err := loadgen.Start(ctx, loadgen.Options{URL: w.ProductionURL() + "/api/quotes", Rate: 50, Duration: 10 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer load.Stop()
+	stopTicker := ticker(load)
+	defer stopTicker()
+
 	say("Services and their live weights, read from the ALB")
 	if err := cli("status"); err != nil {
 		return err
 	}
 
-	say("Deploying web v2: 10%% -> 50%% -> 100%% with 3s bakes, alarms watched every second")
+	say("Deploying web v2: 10%% -> 50%% -> 100%% with 3s bakes, guards read every second")
 	if err := cli("deploy", "web", "v2", "--reason", "demo release", "--wait"); err != nil {
 		return fmt.Errorf("deploy v2: %w", err)
 	}
@@ -129,42 +149,17 @@ func run(bin, dir string) error {
 	}
 	fmt.Printf("ALB now: listener blue/green %d/%d, rule %d/%d\n", l[0], l[1], r[0], r[1])
 
-	say("Deploying web v3 (a bad release): a guarding alarm will fire at the 20%% step")
+	say("Deploying web v3, a bad release (half its answers are 500): the guarding alarm fires on its real errors")
 	c, err := client.New(server, token, nil)
 	if err != nil {
 		return err
 	}
-	bad := &deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 20, Bake: deploy.Duration(time.Minute)}, {Percent: 100}}}
+	bad := &deploy.Strategy{Type: deploy.StrategySteps, Steps: []deploy.Step{{Percent: 20, Bake: deploy.Duration(2 * time.Minute)}, {Percent: 100}}}
 	d, err := c.CreateDeployment(ctx, "web", "v3", client.DeployOptions{Strategy: bad, Reason: "demo: bad release"})
 	if err != nil {
 		return err
 	}
-	watchDone := make(chan error, 1)
-	go func() { watchDone <- cli("watch", d.ID) }()
-	for {
-		cur, err := c.Deployment(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Weights.Of(cur.To) > 0 && cur.StepStartedAt != nil {
-			break
-		}
-		if cur.State.Terminal() {
-			return fmt.Errorf("v3 ended %s before the alarm: %s", cur.State, cur.Reason)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	alarm := w.Stack.GreenAlarm
-	if d.To == deploy.SlotBlue {
-		alarm = w.Stack.BlueAlarm
-	}
-	fmt.Printf("\n*** 5xx spike on %s: setting alarm %s to ALARM ***\n", d.To, alarm)
-	if err := demostack.SetAlarm(ctx, w.AWS, alarm, "ALARM"); err != nil {
-		return err
-	}
-	werr := <-watchDone
-	if werr == nil {
+	if werr := cli("watch", d.ID); werr == nil {
 		return fmt.Errorf("v3 was expected to roll back")
 	}
 	fmt.Println("(watch exited non-zero, as it does on a rollback)")
@@ -173,6 +168,12 @@ func run(bin, dir string) error {
 		return err
 	}
 	fmt.Printf("ALB now: listener blue/green %d/%d, rule %d/%d\n", l[0], l[1], r[0], r[1])
+	time.Sleep(2 * time.Second)
+	stopTicker()
+	res := load.Snapshot()
+	failed := res.Failures(time.Time{}, time.Now())
+	fmt.Printf("load so far: %s; %d failed requests in all, every one of them served by the bad release: %v\n",
+		res.Summary(), len(failed), allFrom(failed, string(d.To)))
 
 	say("The audit trail of the rolled-back deployment")
 	if err := cli("events", d.ID); err != nil {
@@ -202,4 +203,45 @@ func waitReady(ctx context.Context, server string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("daemon not ready within 30s")
+}
+
+// ticker prints, every 2 s, the requests each colour served and the failures of the last 2 s.
+func ticker(a *loadgen.Attack) (stop func()) {
+	done := make(chan struct{})
+	var once bool
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				res := a.Snapshot()
+				by, failed := map[string]int{}, 0
+				for _, r := range res.Between(now.Add(-2*time.Second), now) {
+					by[r.Colour]++
+					if r.Failed() {
+						failed++
+					}
+				}
+				fmt.Printf("    [traffic %s] blue %d/s, green %d/s, failed %d/s\n", now.Format("15:04:05"), by["blue"]/2, by["green"]/2, failed/2)
+			}
+		}
+	}()
+	return func() {
+		if !once {
+			once = true
+			close(done)
+		}
+	}
+}
+
+func allFrom(reqs []loadgen.Request, colour string) bool {
+	for _, r := range reqs {
+		if r.Colour != colour {
+			return false
+		}
+	}
+	return true
 }
