@@ -215,7 +215,7 @@ func newFleet(tb testing.TB, n int, pollEvery time.Duration, edits ...func(strin
 		tb.Fatal(err)
 	}
 	e.d = e.start()
-	if e.c, err = client.New(e.d.url, adminToken, nil); err != nil {
+	if e.c, err = client.New(e.d.URL, adminToken, nil); err != nil {
 		tb.Fatal(err)
 	}
 	f.e = e

@@ -147,7 +147,7 @@ func TestUnreadableRecordIsQuarantined(t *testing.T) {
 	e := newEnv(t, "quarantine", poll, "")
 	d := e.deploy("v2", steps(10, time.Minute, 100, time.Duration(0)))
 	e.waitFor(d.ID, "canary", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
-	e.d.kill()
+	e.d.Kill()
 	db, err := sql.Open("sqlite", e.db)
 	if err != nil {
 		t.Fatal(err)

@@ -3,17 +3,14 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/pkg/client"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/daemontest"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/emulator"
 )
@@ -37,17 +34,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	root, err := emulator.ModuleRoot()
-	if err != nil {
+	if binary, err = daemontest.Build(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "switchyard")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/switchyard")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build switchyard:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -57,14 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 // daemon is a switchyard serve process.
-type daemon struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	url    string
-	log    string
-	cfg    string
-	exited chan struct{}
-}
+type daemon = daemontest.Daemon
 
 // env is a world plus a daemon configured for it.
 type env struct {
@@ -108,10 +89,10 @@ func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string, 
 		t.Fatal(err)
 	}
 	e.d = e.start()
-	if e.c, err = client.New(e.d.url, adminToken, nil); err != nil {
+	if e.c, err = client.New(e.d.URL, adminToken, nil); err != nil {
 		t.Fatal(err)
 	}
-	if e.ro, err = client.New(e.d.url, roToken, nil); err != nil {
+	if e.ro, err = client.New(e.d.URL, roToken, nil); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -120,62 +101,7 @@ func newEnv(t testing.TB, name string, poll time.Duration, strategyYAML string, 
 // start launches `switchyard serve` and waits for /readyz.
 func (e *env) start() *daemon {
 	e.t.Helper()
-	b, _ := os.ReadFile(e.cfg)
-	listen := strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "listen: ")
-	logf, err := os.CreateTemp(e.t.TempDir(), "daemon-*.log")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "serve", "--config", e.cfg)
-	cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	d := &daemon{t: e.t, cmd: cmd, url: "http://" + listen, log: logf.Name(), cfg: e.cfg, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(d.exited) }()
-	e.t.Cleanup(func() {
-		d.kill()
-		if e.t.Failed() {
-			out, _ := os.ReadFile(d.log)
-			e.t.Logf("daemon log (%s):\n%s", d.log, tail(string(out), 60))
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-d.exited:
-			out, _ := os.ReadFile(d.log)
-			e.t.Fatalf("daemon exited during start-up:\n%s", out)
-		default:
-		}
-		resp, err := http.Get(d.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return d
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	e.t.Fatal("daemon not ready within 30s")
-	return nil
-}
-
-// kill sends SIGKILL: no shutdown path runs, exactly like a crash.
-func (d *daemon) kill() {
-	if d.cmd.Process != nil {
-		_ = d.cmd.Process.Signal(syscall.SIGKILL)
-	}
-	<-d.exited
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return daemontest.Start(e.t, binary, e.cfg)
 }
 
 // weights reads both routes straight from the emulator (not through switchyard).

@@ -31,7 +31,7 @@ type rawResp struct {
 // raw sends one request to the daemon as given: the path is not cleaned and redirects are not followed.
 func (e *env) raw(method, path, ctype, body string) rawResp {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.ctx, method, e.d.url+path, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(e.ctx, method, e.d.URL+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestInputRefusedThroughTheDaemon(t *testing.T) {
 			t.Errorf("%s: %d %+v, want %d %s", c.name, r.status, eb, c.status, c.code)
 		}
 	}
-	if status, er := oversizedHeader(t, e.d.url); status != http.StatusRequestHeaderFieldsTooLarge || er.Code != "too_large" {
+	if status, er := oversizedHeader(t, e.d.URL); status != http.StatusRequestHeaderFieldsTooLarge || er.Code != "too_large" {
 		t.Errorf("oversized header: %d %+v", status, er)
 	}
 
@@ -152,7 +152,7 @@ func TestInputRefusedThroughTheDaemon(t *testing.T) {
 	}
 	e.assertWeights(deploy.AllOn(deploy.SlotBlue))
 	// Nothing unreadable was stored: the daemon starts again on the same store and still has no history.
-	e.d.kill()
+	e.d.Kill()
 	e.d = e.start()
 	if ds := e.history(e.name); len(ds) != 0 {
 		t.Fatalf("after restart: %+v", ds)

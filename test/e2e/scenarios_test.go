@@ -172,7 +172,7 @@ func TestSecondDeploymentConflicts(t *testing.T) {
 
 func TestBadRequestsChangeNothing(t *testing.T) {
 	e := newEnv(t, "badreq", poll, "")
-	bad, err := client.New(e.d.url, "not-a-valid-token-at-all", nil)
+	bad, err := client.New(e.d.URL, "not-a-valid-token-at-all", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestKillMidShift(t *testing.T) {
 		d := e.deploy(tag, plan)
 		e.waitFor(d.ID, "shifting", 20*time.Second, func(d *deploy.Deployment) bool { return d.State == deploy.StateShifting })
 		time.Sleep(killAfter[i])
-		e.d.kill()
+		e.d.Kill()
 		rec, _ := demostackWeights(e)
 		t.Logf("killed during %s at %s", tag, rec)
 		e.d = e.start()
@@ -374,7 +374,7 @@ func TestDynamoDBStore(t *testing.T) {
 	})
 	d := e.deploy("v2", steps(10, 800*time.Millisecond, 50, 800*time.Millisecond, 100, time.Duration(0)))
 	e.waitFor(d.ID, "first step", 20*time.Second, func(d *deploy.Deployment) bool { return d.Weights.Green == 100 })
-	e.d.kill()
+	e.d.Kill()
 	e.d = e.start()
 	done := e.waitFor(d.ID, "finished after restart", 30*time.Second, func(d *deploy.Deployment) bool { return d.State.Terminal() })
 	if done.State != deploy.StateSucceeded {

@@ -48,7 +48,7 @@ func newTrafficEnv(t testing.TB, name string, poll time.Duration, table *apptask
 		t.Fatal(err)
 	}
 	e.d = e.start()
-	if e.c, err = client.New(e.d.url, adminToken, nil); err != nil {
+	if e.c, err = client.New(e.d.URL, adminToken, nil); err != nil {
 		t.Fatal(err)
 	}
 	return &trafficEnv{env: e, tw: tw}
