@@ -208,7 +208,7 @@ variables {
 ################################################################################
 
 run "controller_output_has_the_contract_shape" {
-  command = plan
+  command = apply
 
   assert {
     condition = toset(keys(output.controller)) == toset([
@@ -238,7 +238,7 @@ run "controller_output_has_the_contract_shape" {
 }
 
 run "controller_output_points_at_the_module_outputs" {
-  command = plan
+  command = apply
 
   assert {
     condition     = output.controller.services.web.blue_target_group_arn == module.alb.blue_target_group_arn && output.controller.services.web.blue_target_group_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-blue-prod-td01/1111111111111111"
@@ -291,7 +291,7 @@ run "controller_output_points_at_the_module_outputs" {
 }
 
 run "service_name_changes_the_services_key" {
-  command = plan
+  command = apply
 
   variables {
     service_name = "dash"
@@ -308,7 +308,7 @@ run "service_name_changes_the_services_key" {
 ################################################################################
 
 run "tiers_alb_public_ecs_app_aurora_data" {
-  command = plan
+  command = apply
 
   assert {
     condition     = toset(module.alb.subnet_ids) == toset(module.network.public_subnet_ids)
@@ -337,7 +337,7 @@ run "tiers_alb_public_ecs_app_aurora_data" {
 }
 
 run "waf_protects_the_alb" {
-  command = plan
+  command = apply
 
   assert {
     condition     = module.waf.associated_resource_arn == module.alb.alb_arn && module.alb.alb_arn == "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb-prod-td01/0123456789abcdef"
@@ -351,7 +351,7 @@ run "waf_protects_the_alb" {
 }
 
 run "execution_role_reads_only_the_app_secrets_by_default" {
-  command = plan
+  command = apply
 
   assert {
     condition     = var.app_reads_db_master_secret == false
@@ -382,7 +382,7 @@ run "execution_role_reads_only_the_app_secrets_by_default" {
 # The master secret rotates (RDS-managed); a value injected at task start would go stale, so it is
 # never injected: the app reads it at runtime through the task role.
 run "master_secret_is_read_at_runtime_never_injected" {
-  command = plan
+  command = apply
 
   variables {
     app_reads_db_master_secret = true
@@ -407,7 +407,7 @@ run "master_secret_is_read_at_runtime_never_injected" {
 # ECS deployments of each colour watch that colour's alarms; the names the root builds must be the
 # alarms the monitoring module creates.
 run "deployments_watch_the_monitoring_alarms" {
-  command = plan
+  command = apply
 
   assert {
     condition = (
@@ -421,7 +421,7 @@ run "deployments_watch_the_monitoring_alarms" {
 }
 
 run "alarms_without_notification_only_when_allowed" {
-  command = plan
+  command = apply
 
   variables {
     alarm_email                       = null
@@ -435,7 +435,7 @@ run "alarms_without_notification_only_when_allowed" {
 }
 
 run "provider_default_tags_carry_environment_project_owner" {
-  command = plan
+  command = apply
 
   variables {
     project = "tradedash"
@@ -452,7 +452,7 @@ run "provider_default_tags_carry_environment_project_owner" {
 }
 
 run "registry_scanning_is_off_at_the_root_by_default" {
-  command = plan
+  command = apply
 
   assert {
     condition     = module.ecr.registry_scanning_managed == false
@@ -461,7 +461,7 @@ run "registry_scanning_is_off_at_the_root_by_default" {
 }
 
 run "registry_scanning_can_be_turned_on_at_the_root" {
-  command = plan
+  command = apply
 
   variables {
     enable_registry_enhanced_scanning = true
@@ -478,7 +478,7 @@ run "registry_scanning_can_be_turned_on_at_the_root" {
 ################################################################################
 
 run "accepts_boundary_values" {
-  command = plan
+  command = apply
 
   variables {
     vpc_cidr                        = "10.40.0.0/24"

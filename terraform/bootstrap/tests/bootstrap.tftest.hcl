@@ -1,4 +1,6 @@
-# Plan-only tests with a mocked AWS provider: no credentials, no network.
+# Tests with a mocked AWS provider: no credentials, no network. Runs that read mocked computed
+# values apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures
+# runs plan.
 # The mock replaces providers.tf's provider "aws" (region + default_tags).
 
 mock_provider "aws" {
@@ -46,7 +48,7 @@ override_resource {
 }
 
 run "state_bucket_hardening" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_s3_bucket.state.bucket == "s3-tfstate-123456789012-prod-td01" && length(aws_s3_bucket.state.bucket) <= 63
@@ -102,7 +104,7 @@ run "state_bucket_hardening" {
 }
 
 run "lock_table" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_dynamodb_table.lock.name == "ddb-tflock-prod-td01"
@@ -136,7 +138,7 @@ run "lock_table" {
 }
 
 run "outputs_and_tags" {
-  command = plan
+  command = apply
 
   assert {
     condition     = output.state_bucket_name == "s3-tfstate-123456789012-prod-td01" && output.lock_table_name == "ddb-tflock-prod-td01"
@@ -163,7 +165,7 @@ run "outputs_and_tags" {
 }
 
 run "backend_locks_with_the_lock_file" {
-  command = plan
+  command = apply
 
   variables {
     state_locking = "lockfile"
@@ -176,7 +178,7 @@ run "backend_locks_with_the_lock_file" {
 }
 
 run "backend_locks_with_both_while_migrating" {
-  command = plan
+  command = apply
 
   variables {
     state_locking = "both"
@@ -199,7 +201,7 @@ run "rejects_unknown_state_locking" {
 }
 
 run "production_settings" {
-  command = plan
+  command = apply
 
   variables {
     force_destroy                  = false
@@ -251,7 +253,7 @@ run "rejects_bad_state_key" {
 }
 
 run "access_logging_opt_in" {
-  command = plan
+  command = apply
 
   variables {
     access_log_bucket = "s3-logarchive-123456789012"
@@ -264,7 +266,7 @@ run "access_logging_opt_in" {
 }
 
 run "no_access_logging_by_default" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_s3_bucket_logging.state) == 0

@@ -1,4 +1,6 @@
-# Plan-only tests with a mocked AWS provider: no credentials, no network.
+# Tests with a mocked AWS provider: no credentials, no network. Runs that read mocked computed
+# values apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures
+# runs plan.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -55,7 +57,7 @@ override_resource {
 }
 
 run "cluster_security_settings" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_rds_cluster.this.engine == "aurora-postgresql" && aws_rds_cluster.this.engine_version == "16"
@@ -124,7 +126,7 @@ run "cluster_security_settings" {
 }
 
 run "force_ssl_parameter_group" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_rds_cluster_parameter_group.this.family == "aurora-postgresql16"
@@ -143,7 +145,7 @@ run "force_ssl_parameter_group" {
 }
 
 run "writer_and_reader_in_different_azs" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_rds_cluster_instance.writer.availability_zone != aws_rds_cluster_instance.reader.availability_zone
@@ -181,7 +183,7 @@ run "writer_and_reader_in_different_azs" {
 }
 
 run "master_secret_rotation_and_outputs" {
-  command = plan
+  command = apply
 
   assert {
     condition = (
@@ -201,7 +203,7 @@ run "master_secret_rotation_and_outputs" {
 }
 
 run "naming_and_tags" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([for n in [
@@ -230,7 +232,7 @@ run "naming_and_tags" {
 }
 
 run "key_policy_and_monitoring_trust" {
-  command = plan
+  command = apply
 
   assert {
     condition = (
@@ -256,7 +258,7 @@ run "key_policy_and_monitoring_trust" {
 }
 
 run "production_settings" {
-  command = plan
+  command = apply
 
   variables {
     skip_final_snapshot                  = false

@@ -1,4 +1,6 @@
-# Plan-only tests with a mocked AWS provider: no credentials, no network.
+# Tests with a mocked AWS provider: no credentials, no network. Runs that read mocked computed
+# values apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures
+# runs plan.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -29,7 +31,7 @@ override_resource {
 }
 
 run "repository_hardening" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_ecr_repository.this.name == "ecr-web-prod-td01"
@@ -69,7 +71,7 @@ run "repository_hardening" {
 }
 
 run "lifecycle_policy" {
-  command = plan
+  command = apply
 
   variables {
     keep_tagged_images         = 25
@@ -97,7 +99,7 @@ run "lifecycle_policy" {
 
 # Same default as the root stack: the account-wide setting is taken over only when asked for.
 run "registry_scanning_off_by_default" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_ecr_registry_scanning_configuration.this) == 0 && aws_ecr_repository.this.image_scanning_configuration[0].scan_on_push
@@ -106,7 +108,7 @@ run "registry_scanning_off_by_default" {
 }
 
 run "registry_enhanced_scanning_when_enabled" {
-  command = plan
+  command = apply
 
   variables {
     enable_registry_enhanced_scanning = true
@@ -126,7 +128,7 @@ run "registry_enhanced_scanning_when_enabled" {
 }
 
 run "external_kms_key" {
-  command = plan
+  command = apply
 
   variables {
     kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555"

@@ -1,8 +1,9 @@
 # Tests with a mocked AWS provider: nothing reaches AWS. One file, so the provider mocks and the
-# variables are stated once (OpenTofu 1.10 has no shared mock files). Plan-only runs first, then the
-# ignore_changes runs (a mocked apply, then plans against its in-memory state), then the
-# expect_failures runs: an unexpected error skips every later run of a file, so a broken validation
-# must not hide the other checks.
+# variables are stated once (OpenTofu 1.10 has no shared mock files). The ignore_changes runs first
+# (a mocked apply, then plans against its in-memory state), then runs that apply to the mock (mocked
+# computed values are known after apply in both OpenTofu and Terraform; Terraform leaves them
+# unknown in plan runs), then the expect_failures runs, which plan: an unexpected error skips every
+# later run of a file, so a broken validation must not hide the other checks.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -81,11 +82,78 @@ variables {
 }
 
 ################################################################################
+# ignore_changes
+#
+# ignore_changes on the services, proved with a mocked apply followed by a plan: the first run
+# applies (to the mocked provider; only the test's in-memory state changes), the second plans with
+# a new image and a new desired_count. switchyard owns the running task definition and autoscaling
+# owns the count, so the plan must leave both services as applied.
+################################################################################
+
+run "create" {
+  command = apply
+
+  override_resource {
+    target = aws_ecs_task_definition.this
+    values = {
+      arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:1"
+    }
+  }
+}
+
+run "new_image_and_count_in_configuration_are_ignored" {
+  command = plan
+
+  variables {
+    container_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-web-prod-td01:v2"
+    desired_count   = 5
+    max_capacity    = 10
+    min_capacity    = 3
+  }
+
+
+  assert {
+    condition     = aws_ecs_service.this["blue"].desired_count == 2 && aws_ecs_service.this["green"].desired_count == 0
+    error_message = "desired_count must not be planned back from configuration (ignore_changes = [desired_count])."
+  }
+
+  assert {
+    # The new image registers a new revision; the service must keep running revision 1.
+    condition     = aws_ecs_service.this["blue"].task_definition == "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:1"
+    error_message = "The service's task definition must not be planned back from configuration (ignore_changes = [task_definition])."
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.this["blue"].min_capacity == 2 && aws_appautoscaling_target.this["blue"].max_capacity == 10
+    error_message = "The scalable target's floor is moved by the market schedules and must not be planned back (ignore_changes = [min_capacity])."
+  }
+
+  assert {
+    condition     = strcontains(aws_ecs_task_definition.this["blue"].container_definitions, ":v2")
+    error_message = "The task definition itself still follows the configuration."
+  }
+}
+
+run "max_capacity_stays_terraform_managed" {
+  command = plan
+
+  variables {
+    max_capacity = 12
+  }
+
+  assert {
+    condition     = aws_appautoscaling_target.this["blue"].max_capacity == 12 && aws_appautoscaling_target.this["green"].max_capacity == 12
+    error_message = "max_capacity is not controller-owned (switchyard copies it but never changes it): a new value must be planned."
+  }
+
+}
+
+################################################################################
 # Plans
 ################################################################################
 
 run "cluster_has_container_insights" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_ecs_cluster.this.name == "ecs-prod-td01"
@@ -99,7 +167,7 @@ run "cluster_has_container_insights" {
 }
 
 run "task_definitions_are_fargate_awsvpc_readonly_with_secrets" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
@@ -204,7 +272,7 @@ run "task_definitions_are_fargate_awsvpc_readonly_with_secrets" {
 }
 
 run "readonly_root_mounts_a_writable_tmp" {
-  command = plan
+  command = apply
 
   variables {
     readonly_root_filesystem = true
@@ -222,7 +290,7 @@ run "readonly_root_mounts_a_writable_tmp" {
 }
 
 run "deployments_watch_the_colour_alarms" {
-  command = plan
+  command = apply
 
   variables {
     deployment_alarm_names = {
@@ -242,7 +310,7 @@ run "deployments_watch_the_colour_alarms" {
 }
 
 run "services_are_private_with_circuit_breaker" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_ecs_service.this["blue"].name == "svc-blue-prod-td01" && aws_ecs_service.this["green"].name == "svc-green-prod-td01"
@@ -285,7 +353,7 @@ run "services_are_private_with_circuit_breaker" {
 }
 
 run "iam_is_least_privilege" {
-  command = plan
+  command = apply
 
   assert {
     condition = toset(flatten([
@@ -329,7 +397,7 @@ run "iam_is_least_privilege" {
 }
 
 run "autoscaling_tracks_cpu_and_memory_for_both_services" {
-  command = plan
+  command = apply
 
   assert {
     condition     = toset(keys(aws_appautoscaling_target.this)) == toset(["blue", "green"])
@@ -372,7 +440,7 @@ run "autoscaling_tracks_cpu_and_memory_for_both_services" {
 }
 
 run "names_and_tags" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
@@ -386,80 +454,6 @@ run "names_and_tags" {
     condition     = aws_ecs_task_definition.this["blue"].family == "td-blue-prod-td01" && aws_cloudwatch_log_group.app.name == "log-ecs-prod-td01"
     error_message = "Family and log group names must end with the suffix."
   }
-}
-
-################################################################################
-# ignore_changes
-#
-# ignore_changes on the services, proved with a mocked apply followed by a plan: the first run
-# applies (to the mocked provider; only the test's in-memory state changes), the second plans with
-# a new image and a new desired_count. switchyard owns the running task definition and autoscaling
-# owns the count, so the plan must leave both services as applied.
-################################################################################
-
-run "create" {
-  command = apply
-
-  override_resource {
-    target = aws_ecs_task_definition.this
-    values = {
-      arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:1"
-    }
-  }
-}
-
-run "new_image_and_count_in_configuration_are_ignored" {
-  command = plan
-
-  variables {
-    container_image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ecr-web-prod-td01:v2"
-    desired_count   = 5
-    max_capacity    = 10
-    min_capacity    = 3
-  }
-
-  # What registering the new revision returns.
-  override_resource {
-    target = aws_ecs_task_definition.this
-    values = {
-      arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:2"
-    }
-  }
-
-  assert {
-    condition     = aws_ecs_service.this["blue"].desired_count == 2 && aws_ecs_service.this["green"].desired_count == 0
-    error_message = "desired_count must not be planned back from configuration (ignore_changes = [desired_count])."
-  }
-
-  assert {
-    # The new image registers revision 2; the service must keep running revision 1.
-    condition     = aws_ecs_task_definition.this["blue"].arn == "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:2" && aws_ecs_service.this["blue"].task_definition == "arn:aws:ecs:us-east-1:123456789012:task-definition/td-prod-td01:1"
-    error_message = "The service's task definition must not be planned back from configuration (ignore_changes = [task_definition])."
-  }
-
-  assert {
-    condition     = aws_appautoscaling_target.this["blue"].min_capacity == 2 && aws_appautoscaling_target.this["blue"].max_capacity == 10
-    error_message = "The scalable target's floor is moved by the market schedules and must not be planned back (ignore_changes = [min_capacity])."
-  }
-
-  assert {
-    condition     = strcontains(aws_ecs_task_definition.this["blue"].container_definitions, ":v2")
-    error_message = "The task definition itself still follows the configuration."
-  }
-}
-
-run "max_capacity_stays_terraform_managed" {
-  command = plan
-
-  variables {
-    max_capacity = 12
-  }
-
-  assert {
-    condition     = aws_appautoscaling_target.this["blue"].max_capacity == 12 && aws_appautoscaling_target.this["green"].max_capacity == 12
-    error_message = "max_capacity is not controller-owned (switchyard copies it but never changes it): a new value must be planned."
-  }
-
 }
 
 ################################################################################

@@ -1,4 +1,5 @@
-# Plan-only tests with a mocked AWS provider: nothing reaches AWS.
+# Tests with a mocked AWS provider: nothing reaches AWS. Runs that read mocked computed values
+# apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures runs plan.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -55,7 +56,7 @@ variables {
 }
 
 run "sns_topic_is_kms_encrypted" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_sns_topic.alarms.kms_master_key_id == aws_kms_key.sns.arn && aws_kms_key.sns.enable_key_rotation
@@ -78,7 +79,7 @@ run "sns_topic_is_kms_encrypted" {
 }
 
 run "no_subscription_only_when_explicitly_allowed" {
-  command = plan
+  command = apply
 
   variables {
     alarm_email                  = null
@@ -92,7 +93,7 @@ run "no_subscription_only_when_explicitly_allowed" {
 }
 
 run "email_subscription_when_requested" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_sns_topic_subscription.email[0].protocol == "email" && aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
@@ -101,7 +102,7 @@ run "email_subscription_when_requested" {
 }
 
 run "every_alarm_notifies_the_topic" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
@@ -126,7 +127,7 @@ run "every_alarm_notifies_the_topic" {
 }
 
 run "p99_latency_alarm_per_target_group" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
@@ -148,7 +149,7 @@ run "p99_latency_alarm_per_target_group" {
 }
 
 run "alb_and_target_group_alarms" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["alb-5xx"].metric_name == "HTTPCode_ELB_5XX_Count" && aws_cloudwatch_metric_alarm.this["alb-5xx"].statistic == "Sum"
@@ -168,7 +169,7 @@ run "alb_and_target_group_alarms" {
 }
 
 run "ecs_and_aurora_alarms" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
@@ -201,7 +202,7 @@ run "ecs_and_aurora_alarms" {
 }
 
 run "alarm_sets_for_switchyard" {
-  command = plan
+  command = apply
 
   assert {
     condition     = output.blue_alarm_names == ["alarm-blue-5xx-prod-td01", "alarm-blue-unhealthy-prod-td01", "alarm-blue-p99-prod-td01"]
@@ -228,7 +229,7 @@ run "alarm_sets_for_switchyard" {
 # ECS cluster/service, Aurora cluster/instances), statistic, period, evaluation, operator,
 # threshold, missing data. A changed or added alarm must change this table.
 run "alarm_definitions" {
-  command = plan
+  command = apply
 
   assert {
     condition = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset([

@@ -48,7 +48,7 @@ run "flows_input" {
 }
 
 run "nacl_flows" {
-  command = plan
+  command = apply
 
   module {
     source = "./tests/flows"

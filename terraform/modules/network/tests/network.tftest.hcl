@@ -1,4 +1,6 @@
-# Plan-only tests with a mocked AWS provider: no credentials, no network.
+# Tests with a mocked AWS provider: no credentials, no network. Runs that read mocked computed
+# values apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures
+# runs plan.
 
 mock_provider "aws" {
   # Deliberately unsorted and with a fourth AZ: the module must sort and take 3.
@@ -78,7 +80,7 @@ override_resource {
 }
 
 run "three_azs_and_subnet_tiers" {
-  command = plan
+  command = apply
 
   assert {
     condition     = output.availability_zones == tolist(["us-east-1a", "us-east-1b", "us-east-1c"])
@@ -123,7 +125,7 @@ run "three_azs_and_subnet_tiers" {
 }
 
 run "nat_per_az_and_private_routing" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_nat_gateway.this) == 3 && length(aws_eip.nat) == 3
@@ -187,7 +189,7 @@ run "nat_per_az_and_private_routing" {
 }
 
 run "security_groups_and_default_sg" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_default_security_group.this.ingress) == 0 && length(aws_default_security_group.this.egress) == 0
@@ -262,7 +264,7 @@ run "security_groups_and_default_sg" {
 }
 
 run "network_acls" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_network_acl.tier) == 3
@@ -312,7 +314,7 @@ run "network_acls" {
 }
 
 run "nacls_attach_to_their_tiers" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([for t in ["public", "app", "data"] :
@@ -323,7 +325,7 @@ run "nacls_attach_to_their_tiers" {
 }
 
 run "interface_endpoints" {
-  command = plan
+  command = apply
 
   assert {
     condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"])
@@ -340,7 +342,7 @@ run "interface_endpoints" {
 }
 
 run "egress_through_nat_when_not_restricted" {
-  command = plan
+  command = apply
 
   variables {
     restrict_app_egress_to_vpc_endpoints = false
@@ -353,7 +355,7 @@ run "egress_through_nat_when_not_restricted" {
 }
 
 run "flow_log_policies" {
-  command = plan
+  command = apply
 
   assert {
     condition = (
@@ -389,7 +391,7 @@ run "flow_log_policies" {
 }
 
 run "flow_logs_encrypted" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_cloudwatch_log_group.flow_logs.kms_key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -426,7 +428,7 @@ run "flow_logs_encrypted" {
 }
 
 run "naming_and_tags" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_vpc.this.tags["Name"] == "vpc-prod-td01"
@@ -477,7 +479,7 @@ run "naming_and_tags" {
 }
 
 run "test_listener_ingress_when_enabled" {
-  command = plan
+  command = apply
 
   variables {
     test_listener_port        = 9443

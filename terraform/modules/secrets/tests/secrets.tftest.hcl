@@ -1,4 +1,6 @@
-# Plan-only tests with a mocked AWS provider: no credentials, no network.
+# Tests with a mocked AWS provider: no credentials, no network. Runs that read mocked computed
+# values apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures
+# runs plan.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -36,7 +38,7 @@ override_resource {
 }
 
 run "defaults" {
-  command = plan
+  command = apply
 
   variables {
     extra_secret_arns = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0000-AbCdEf"]
@@ -95,7 +97,7 @@ run "defaults" {
 }
 
 run "rotation_when_lambda_given" {
-  command = plan
+  command = apply
 
   variables {
     recovery_window_in_days = 30

@@ -1,4 +1,5 @@
-# Plan-only tests with a mocked AWS provider: nothing reaches AWS.
+# Tests with a mocked AWS provider: nothing reaches AWS. Runs that read mocked computed values
+# apply to the mock (known after apply in OpenTofu and Terraform alike); expect_failures runs plan.
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -55,7 +56,7 @@ variables {
 }
 
 run "web_acl_is_regional_with_default_allow" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_wafv2_web_acl.this.scope == "REGIONAL"
@@ -79,7 +80,7 @@ run "web_acl_is_regional_with_default_allow" {
 }
 
 run "managed_rule_groups_keep_their_actions" {
-  command = plan
+  command = apply
 
   assert {
     condition = toset(flatten([
@@ -99,7 +100,7 @@ run "managed_rule_groups_keep_their_actions" {
 }
 
 run "explicit_sqli_and_xss_rules_block_with_decoding" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length([for r in aws_wafv2_web_acl.this.rule : r if length(r.statement[0].sqli_match_statement) > 0]) == 3
@@ -142,7 +143,7 @@ run "explicit_sqli_and_xss_rules_block_with_decoding" {
 }
 
 run "rate_based_rule_blocks_per_ip" {
-  command = plan
+  command = apply
 
   variables {
     rate_limit = 1500
@@ -166,7 +167,7 @@ run "rate_based_rule_blocks_per_ip" {
 }
 
 run "every_rule_publishes_metrics_and_samples" {
-  command = plan
+  command = apply
 
   assert {
     condition     = length(aws_wafv2_web_acl.this.rule) == 10
@@ -193,7 +194,7 @@ run "every_rule_publishes_metrics_and_samples" {
 }
 
 run "logging_to_encrypted_aws_waf_logs_group" {
-  command = plan
+  command = apply
 
   assert {
     condition     = aws_cloudwatch_log_group.waf.name == "aws-waf-logs-prod-td01"
@@ -217,7 +218,7 @@ run "logging_to_encrypted_aws_waf_logs_group" {
 }
 
 run "tags" {
-  command = plan
+  command = apply
 
   assert {
     condition = alltrue([
