@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on embedded defaults, on a fresh machine: builds the pinned kumo emulator and switchyard,
-# then runs test/demo (emulator + ECS stand-in on loopback, demo stack, daemon with SQLite, a release
-# with live progress, then an automatic rollback). No AWS account; nothing leaves 127.0.0.1.
+# installs HAProxy, then runs test/traffic/demo in the traffic world (emulator, ECS tasks as real
+# servers, HAProxy as the load balancer, alarms from real metrics, constant load, daemon with SQLite, a
+# good release with live progress, then a bad one rolled back on its real errors). No AWS account;
+# nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AWS_EC2_METADATA_DISABLED=true CHECKPOINT_DISABLE=1
@@ -10,6 +12,6 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 scripts/tools.sh debs kumo
 mkdir -p .tools/bin
 go build -o .tools/bin/switchyard ./cmd/switchyard
-go build -o .tools/bin/switchyard-demo ./test/demo
+(cd test/traffic && go build -o ../../.tools/bin/switchyard-demo ./demo)
 export KUMO_BIN="$PWD/.tools/bin/kumo"
 exec .tools/bin/switchyard-demo -switchyard "$PWD/.tools/bin/switchyard" "$@"

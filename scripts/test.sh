@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh machine: builds the pinned tools (kumo, OpenTofu, tflint,
-# tfsec) and the offline AWS provider plugin, then Go tests (unit + integration against the kumo
-# emulator and the ECS stand-in, provisioning against real OpenTofu) and the offline Terraform checks.
+# Runs every test of the project on a fresh machine: installs HAProxy and Prometheus (Debian) and builds
+# the pinned tools (kumo, OpenTofu, tflint, tfsec) and the offline AWS provider plugin, then Go tests
+# (unit + integration against the kumo emulator and the ECS stand-in, provisioning against real
+# OpenTofu, the traffic world's module) and the offline Terraform checks.
 # Ends with one summary line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,17 @@ grep -E '^(ok|FAIL|---|panic)|^\s+--- FAIL|\.go:[0-9]+:' "$log/go.txt" | grep -v
 [ $rc -eq 0 ] || { fail=1; tail -50 "$log/go.txt"; }
 gp=$(grep -cE '^\s*--- PASS' "$log/go.txt"); gf=$(grep -cE '^\s*--- FAIL' "$log/go.txt")
 
+wp=0; wf=0
+if [ -d test/traffic ]; then
+  section "go test (test/traffic: the traffic world, its own module)"
+  # Real HAProxy data plane, real app tasks, ALB metrics and alarms, load through a real daemon.
+  (cd test/traffic && go vet ./... && go test -count=1 -v -timeout 30m ./...) >"$log/traffic.txt" 2>&1
+  rc=$?
+  grep -E '^(ok|FAIL|---|panic)|^\s+--- FAIL|\.go:[0-9]+:' "$log/traffic.txt" | grep -v -- '--- PASS' | tail -100
+  [ $rc -eq 0 ] || { fail=1; tail -50 "$log/traffic.txt"; }
+  wp=$(grep -cE '^\s*--- PASS' "$log/traffic.txt"); wf=$(grep -cE '^\s*--- FAIL' "$log/traffic.txt")
+fi
+
 tp=0; tf=0
 if [ -d tools/tfprovider ]; then
   section "go test (tools/tfprovider)"
@@ -54,9 +66,9 @@ if [ -x scripts/tf-check.sh ]; then
   cp=$(echo "$line" | awk '{print $1}'); cf=$(echo "$line" | awk '{print $3}')
 fi
 
-passed=$((gp + tp + ${cp:-0})); failed=$((gf + tf + ${cf:-0}))
+passed=$((gp + wp + tp + ${cp:-0})); failed=$((gf + wf + tf + ${cf:-0}))
 if [ $fail -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
 echo
-echo "go tests: $gp passed, $gf failed; tfprovider tests: $tp passed, $tf failed; terraform checks: ${cp:-0} passed, ${cf:-0} failed"
+echo "go tests: $gp passed, $gf failed; traffic world tests: $wp passed, $wf failed; tfprovider tests: $tp passed, $tf failed; terraform checks: ${cp:-0} passed, ${cf:-0} failed"
 echo "tests: $passed passed, $failed failed"
 exit $fail

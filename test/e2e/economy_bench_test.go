@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/client"
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/test/daemontest"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/ecsfake"
 	"github.com/switchyard/switchyard/test/emulator"
@@ -374,30 +375,10 @@ func parallel(n, workers int, fn func(i int) error) error {
 }
 
 // report prints to stdout: a benchmark's own log is cut to ten lines, and these tables are the result.
-func report(b *testing.B, format string, args ...any) {
-	fmt.Printf("--- %s: %s\n", b.Name(), fmt.Sprintf(format, args...))
-}
+func report(b *testing.B, format string, args ...any) { daemontest.Report(b, format, args...) }
 
-func envInt(tb testing.TB, key string, def int) int {
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		tb.Fatalf("%s=%q: want a positive integer", key, v)
-	}
-	return n
-}
+func envInt(tb testing.TB, key string, def int) int { return daemontest.EnvInt(tb, key, def) }
 
 func envDuration(tb testing.TB, key string, def time.Duration) time.Duration {
-	v := os.Getenv(key)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		tb.Fatalf("%s=%q: want a positive duration", key, v)
-	}
-	return d
+	return daemontest.EnvDuration(tb, key, def)
 }

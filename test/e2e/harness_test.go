@@ -122,23 +122,9 @@ func (e *env) assertWeights(want deploy.Weights) {
 	}
 }
 
-// waitFor polls the deployment through the API until cond holds.
 func (e *env) waitFor(id, what string, timeout time.Duration, cond func(*deploy.Deployment) bool) *deploy.Deployment {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last *deploy.Deployment
-	for time.Now().Before(deadline) {
-		d, err := e.c.Deployment(e.ctx, id)
-		if err == nil {
-			last = d
-			if cond(d) {
-				return d
-			}
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	e.t.Fatalf("timed out waiting for %s; last: %+v", what, last)
-	return nil
+	return daemontest.WaitFor(e.t, e.ctx, e.c, id, what, timeout, cond)
 }
 
 func (e *env) waitState(id string, s deploy.State, timeout time.Duration) *deploy.Deployment {
@@ -148,30 +134,12 @@ func (e *env) waitState(id string, s deploy.State, timeout time.Duration) *deplo
 
 func (e *env) deploy(tag string, s *deploy.Strategy) *deploy.Deployment {
 	e.t.Helper()
-	d, err := e.c.CreateDeployment(e.ctx, e.name, tag, client.DeployOptions{Strategy: s, Reason: "e2e"})
-	if err != nil {
-		e.t.Fatalf("deploy %s: %v", tag, err)
-	}
-	return d
+	return daemontest.Deploy(e.t, e.ctx, e.c, e.name, tag, s)
 }
 
 func (e *env) actions(id string) []string {
 	e.t.Helper()
-	evs, err := e.c.Events(e.ctx, id, 0)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out := make([]string, len(evs))
-	for i, ev := range evs {
-		out[i] = ev.Actor + ":" + ev.Action
-	}
-	return out
+	return daemontest.Actions(e.t, e.ctx, e.c, id)
 }
 
-func steps(pairs ...any) *deploy.Strategy {
-	s := &deploy.Strategy{Type: deploy.StrategySteps}
-	for i := 0; i < len(pairs); i += 2 {
-		s.Steps = append(s.Steps, deploy.Step{Percent: float64(pairs[i].(int)), Bake: deploy.Duration(pairs[i+1].(time.Duration))})
-	}
-	return s
-}
+func steps(pairs ...any) *deploy.Strategy { return daemontest.Steps(pairs...) }

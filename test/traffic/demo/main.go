@@ -24,8 +24,8 @@ import (
 	"github.com/switchyard/switchyard/test/apptask"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/emulator"
-	"github.com/switchyard/switchyard/test/loadgen"
-	"github.com/switchyard/switchyard/test/world"
+	"github.com/switchyard/switchyard/test/traffic/loadgen"
+	"github.com/switchyard/switchyard/test/traffic/world"
 )
 
 // alarmScale makes the stack's 60 s alarm periods 3 s long, so the demo's rollback takes seconds;

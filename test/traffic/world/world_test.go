@@ -10,7 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard/test/apptask"
 	"github.com/switchyard/switchyard/test/emulator"
-	"github.com/switchyard/switchyard/test/loadgen"
+	"github.com/switchyard/switchyard/test/traffic/loadgen"
 )
 
 func TestMain(m *testing.M) {

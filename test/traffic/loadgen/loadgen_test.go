@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/test/apptask"
-	"github.com/switchyard/switchyard/test/loadgen"
+	"github.com/switchyard/switchyard/test/traffic/loadgen"
 )
 
 func server(t *testing.T, spec apptask.Spec) *apptask.Server {

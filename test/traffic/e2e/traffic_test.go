@@ -13,8 +13,8 @@ import (
 	"github.com/switchyard/switchyard/test/apptask"
 	"github.com/switchyard/switchyard/test/demostack"
 	"github.com/switchyard/switchyard/test/emulator"
-	"github.com/switchyard/switchyard/test/loadgen"
-	"github.com/switchyard/switchyard/test/world"
+	"github.com/switchyard/switchyard/test/traffic/loadgen"
+	"github.com/switchyard/switchyard/test/traffic/world"
 )
 
 // trafficEnv is an env whose world carries real traffic (package world) and whose daemon reads
