@@ -28,6 +28,7 @@ import (
 	"github.com/switchyard/switchyard/test/ecsfake"
 	"github.com/switchyard/switchyard/test/emulator"
 	"github.com/switchyard/switchyard/test/healthfront"
+	"github.com/switchyard/switchyard/test/promharness"
 )
 
 // Options shape a World.
@@ -44,6 +45,9 @@ type Options struct {
 	AlarmScale float64
 	// StartDelay is how long a new ECS task takes to start (default 200 ms).
 	StartDelay time.Duration
+	// Prometheus starts a real Prometheus scraping the data plane's exporter every second (for the
+	// analysis judges); off by default: it adds about 5 s to start-up.
+	Prometheus bool
 	// Log hears the world's own errors (metric puts, alarm rounds, data plane sync); nil: dropped.
 	Log func(format string, args ...any)
 }
@@ -65,9 +69,11 @@ type World struct {
 	// BlueAlarms and GreenAlarms guard a release to that colour; SharedAlarms every release.
 	SharedAlarms, BlueAlarms, GreenAlarms []string
 	Evaluator                             *alarmeval.Evaluator
-	opts                                  Options
-	cancel                                context.CancelFunc
-	wg                                    sync.WaitGroup
+	// Prom is the Prometheus scraping the data plane (Options.Prometheus), else nil.
+	Prom   *promharness.Server
+	opts   Options
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New builds the world named o.Name in the kumo emulator at kumoURL.
@@ -128,6 +134,15 @@ func New(ctx context.Context, kumoURL string, o Options) (*World, error) {
 	}
 	if err := w.WaitHealthy(ctx, st.BlueTG, demostack.LiveCount); err != nil {
 		return nil, err
+	}
+	if o.Prometheus {
+		job, err := promharness.JobFromURL("haproxy", w.Plane.PrometheusURL())
+		if err != nil {
+			return nil, err
+		}
+		if w.Prom, err = promharness.Start(ctx, promharness.Config{Jobs: []promharness.Job{job}}); err != nil {
+			return nil, err
+		}
 	}
 	ok = true
 	return w, nil
@@ -253,6 +268,9 @@ func (w *World) Close() {
 	if w.cancel != nil {
 		w.cancel()
 		w.wg.Wait()
+	}
+	if w.Prom != nil {
+		w.Prom.Close()
 	}
 	if w.Front != nil {
 		w.Front.Close()

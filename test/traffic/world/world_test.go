@@ -27,7 +27,7 @@ func TestWorldCarriesTrafficAndRaisesAlarmsFromRealErrors(t *testing.T) {
 	k := emulator.Shared(t)
 	ctx := emulator.Context(t, 2*time.Minute)
 	table := apptask.NewTable(nil)
-	w, err := New(ctx, k.URL, Options{Name: "worldsmoke", Table: table, AlarmScale: 60, Log: t.Logf})
+	w, err := New(ctx, k.URL, Options{Name: "worldsmoke", Table: table, AlarmScale: 60, Prometheus: true, Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +63,19 @@ func TestWorldCarriesTrafficAndRaisesAlarmsFromRealErrors(t *testing.T) {
 		}
 	}
 	waitState("ALARM")
+	// The same errors, per backend, in a real Prometheus scraping HAProxy's exporter.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, err := w.Prom.Query(ctx, `sum(haproxy_backend_http_responses_total{code="5xx"})`)
+		if err == nil && len(v) == 1 && v[0].Value > 0 {
+			t.Logf("Prometheus: %v 5xx responses from the backends", v[0].Value)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never saw the 5xx: %v %v", v, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	table.Set("v1", apptask.Behaviour{})
 	waitState("OK")
 }
