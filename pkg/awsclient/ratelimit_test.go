@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/ratelimit"
 )
@@ -42,44 +42,6 @@ func testAWSConfig(url string) aws.Config {
 	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
 }
 
-// virtualClock is a minimal virtual clock (package ratelimit's tests have the full one).
-type virtualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []struct {
-		at time.Time
-		c  chan time.Time
-	}
-}
-
-func (v *virtualClock) Now() time.Time { v.mu.Lock(); defer v.mu.Unlock(); return v.now }
-
-func (v *virtualClock) After(d time.Duration) (<-chan time.Time, func()) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	c := make(chan time.Time, 1)
-	v.timers = append(v.timers, struct {
-		at time.Time
-		c  chan time.Time
-	}{v.now.Add(d), c})
-	return c, func() {}
-}
-
-func (v *virtualClock) Advance(d time.Duration) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.now = v.now.Add(d)
-	kept := v.timers[:0]
-	for _, t := range v.timers {
-		if t.at.After(v.now) {
-			kept = append(kept, t)
-		} else {
-			t.c <- v.now
-		}
-	}
-	v.timers = kept
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -94,7 +56,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // Every call of the clients built with a limiter waits for its family's budget, urgent calls first.
 func TestClientsCallsWaitForTheBudget(t *testing.T) {
 	srv, hits := elbServer(t, 0)
-	clk := &virtualClock{now: time.Unix(0, 0)}
+	clk := clock.NewFake(time.Unix(0, 0))
 	lim, err := ratelimit.New(clk, map[string]ratelimit.Limit{ratelimit.ELBv2: {Rate: 1, Burst: 2}})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +103,7 @@ func TestClientsCallsWaitForTheBudget(t *testing.T) {
 func TestRetriesTakeTokensAndNoRetryQuota(t *testing.T) {
 	srv, hits := elbServer(t, 1<<30)
 	const calls = 60 // 60 calls × 2 retries × 5 tokens = 600 > the standard retry quota of 500
-	clk := &virtualClock{now: time.Unix(0, 0)}
+	clk := clock.NewFake(time.Unix(0, 0))
 	lim, err := ratelimit.New(clk, map[string]ratelimit.Limit{ratelimit.ELBv2: {Rate: 1e-6, Burst: 3 * calls}})
 	if err != nil {
 		t.Fatal(err)

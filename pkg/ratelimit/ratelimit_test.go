@@ -6,57 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
-// fakeClock is virtual time: it moves only in Advance, which fires the timers that fall due.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []fakeTimer
+// fakeClock is the project's virtual clock with a helper that waits for a parked timer.
+type fakeClock struct{ *clock.Fake }
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
 }
 
-type fakeTimer struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) After(d time.Duration) (<-chan time.Time, func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c := make(chan time.Time, 1)
-	f.timers = append(f.timers, fakeTimer{at: f.now.Add(d), c: c})
-	return c, func() {}
-}
-
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	kept := f.timers[:0]
-	for _, t := range f.timers {
-		if t.at.After(f.now) {
-			kept = append(kept, t)
-			continue
-		}
-		t.c <- f.now
-	}
-	f.timers = kept
-}
-
-func (f *fakeClock) pending() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.timers)
-}
+func (f *fakeClock) pending() int { return f.Pending() }
 
 // advance moves time on once the bucket has set its timer for the next token (it does so right after a
 // grant, which the test may see first).
