@@ -6,7 +6,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/test/daemontest"
 	"github.com/switchyard/switchyard/test/demostack"
-	"github.com/switchyard/switchyard/test/emulator"
 )
 
 var (
@@ -29,24 +27,7 @@ const (
 	poll       = 100 * time.Millisecond
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	os.Setenv("AWS_ACCESS_KEY_ID", "test")
-	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	dir, err := os.MkdirTemp("", "switchyard-traffic-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if binary, err = daemontest.Build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	emulator.StopShared()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(daemontest.Main(m, &binary)) }
 
 // env is a world plus a daemon configured for it.
 type env struct {
