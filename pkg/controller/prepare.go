@@ -36,16 +36,22 @@ func (r *runner) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	if d.TaskDef == "" {
-		if err := r.registerTaskDef(ctx); err != nil {
-			return err
-		}
-	}
+	// Both colours in one batched read: it serves the registration and the update check.
 	cctx, cancel := awsCtx(ctx)
-	to, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.To])
+	both, err := r.c.o.Containers.DescribeServices(cctx, svc.Cluster, []string{svc.ECSServices[d.From], svc.ECSServices[d.To]})
 	cancel()
 	if err != nil {
-		return deploy.Wrap("prepare", "", err, "describe idle service")
+		return deploy.Wrap("prepare", "", err, "describe the live and idle services")
+	}
+	from, okFrom := both[svc.ECSServices[d.From]]
+	to, okTo := both[svc.ECSServices[d.To]]
+	if !okFrom || !okTo {
+		return deploy.Errorf("prepare", deploy.KindPrecondition, "ECS services %s and %s must both exist in %s", svc.ECSServices[d.From], svc.ECSServices[d.To], svc.Cluster)
+	}
+	if d.TaskDef == "" {
+		if err := r.registerTaskDef(ctx, from, to); err != nil {
+			return err
+		}
 	}
 	if to.TaskDefinition != d.TaskDef || to.DesiredCount != d.DesiredCount {
 		cctx, cancel := awsCtx(ctx)
@@ -79,18 +85,10 @@ func (r *runner) prepare(ctx context.Context) error {
 	return nil
 }
 
-func (r *runner) registerTaskDef(ctx context.Context) error {
+func (r *runner) registerTaskDef(ctx context.Context, from, to deploy.ECSService) error {
 	d, svc := r.d, r.svc
 	cctx, cancel := awsCtx(ctx)
 	defer cancel()
-	from, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.From])
-	if err != nil {
-		return deploy.Wrap("prepare", "", err, "describe live service")
-	}
-	to, err := r.c.o.Containers.DescribeService(cctx, svc.Cluster, svc.ECSServices[d.To])
-	if err != nil {
-		return deploy.Wrap("prepare", "", err, "describe idle service")
-	}
 	td, err := r.c.o.Containers.RegisterTaskDefinition(cctx, from.TaskDefinition, svc.Container, d.Image, map[string]string{
 		"switchyard:deployment-id": d.ID, "switchyard:service": d.Service, "switchyard:image-tag": d.ImageTag})
 	if err != nil {

@@ -175,6 +175,15 @@ func (f *flakyECS) DescribeService(ctx context.Context, cluster, name string) (d
 	return f.fakeECS.DescribeService(ctx, cluster, name)
 }
 
+func (f *flakyECS) DescribeServices(ctx context.Context, cluster string, names []string) (map[string]deploy.ECSService, error) {
+	for _, n := range names {
+		if n == "svc-green" && f.describeFails.Add(-1) >= 0 {
+			return nil, deploy.Errorf("ecs.DescribeServices", deploy.KindUnavailable, "ThrottlingException")
+		}
+	}
+	return f.fakeECS.DescribeServices(ctx, cluster, names)
+}
+
 func (f *flakyECS) UpdateService(ctx context.Context, cluster, name, td string, desired int) error {
 	if name == "svc-green" && desired == 0 && f.scaleFails.Add(-1) >= 0 {
 		return deploy.Errorf("ecs.UpdateService", deploy.KindPrecondition, "ServiceNotActiveException (transiently)")
@@ -199,6 +208,9 @@ func TestRegression2RollbackInheritsFailureCount(t *testing.T) {
 	fe.describeFails.Store(0)
 	done := e.waitFor(d.ID, "terminal", func(d *deploy.Deployment) bool { return d.State.Terminal() })
 	t.Logf("state=%s reason=%q", done.State, done.Reason)
+	if !slices.Contains(e.store.actions(d.ID), "rollback") {
+		t.Fatalf("the persistent failures never turned into a rollback: %v", e.store.actions(d.ID))
+	}
 	if done.State == deploy.StateFailed {
 		t.Fatalf("a rollback failed on its first error (maxAttempts=%d) because it inherited prepare's failure count", maxAttempts)
 	}

@@ -238,7 +238,8 @@ func (r *runner) finished() {
 	r.logger().Info("deployment finished", zap.String("state", string(d.State)), zap.String("reason", d.Reason))
 }
 
-// awsCtx bounds one AWS call.
+// awsCtx bounds one AWS call, including its wait for the daemon's API budget: in a burst of
+// deployments that wait is the back-pressure, and a call that gave up on it would only be repeated.
 func awsCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, 15*time.Second)
+	return context.WithTimeout(ctx, time.Minute)
 }
