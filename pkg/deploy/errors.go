@@ -27,6 +27,11 @@ const (
 	KindInternal    Kind = "internal" // a bug or an unexpected state
 )
 
+// ErrBudgetWait marks a call that ran out of time waiting for the daemon's own AWS rate limiter (not
+// for AWS): back-pressure inside the daemon, so a guard read that ends this way is delayed, not
+// unreadable.
+var ErrBudgetWait = errors.New("waited for the daemon's own API budget")
+
 // Error is the project's error type: what was being done (Op), what kind of failure it is, a message for
 // humans and the underlying cause.
 type Error struct {

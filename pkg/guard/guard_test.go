@@ -277,3 +277,21 @@ func TestEvaluateIgnoresReadingsFromBeforeTheWatch(t *testing.T) {
 		t.Fatalf("an old ALARM reading judged the new deployment: %+v", v)
 	}
 }
+
+// A guard whose read ran out of time waiting for the daemon's own API budget (a burst) is delayed:
+// it blocks progress but is not stale; one that AWS refused is stale.
+func TestEvaluateBudgetWaitIsDelayNotStaleness(t *testing.T) {
+	now := t0.Add(5 * time.Minute)
+	r := Readings{Alarms: map[string]Alarm{"a": {State: deploy.AlarmState{State: "OK"}, Present: true, ReadAt: now, OKAt: now}},
+		ServicePresent: true, ServiceAt: now, ServiceGoodAt: now,
+		TargetsAt: t0, TargetsErr: "DescribeTargetHealth failed: waiting for the daemon's elbv2 call budget", TargetsDelayed: true}
+	s := spec("a")
+	v := Evaluate(s, r, t0.Add(time.Minute), t0, now)
+	if v.Fresh || len(v.Stale) != 0 {
+		t.Fatalf("budget wait: want waiting, not stale: %+v", v)
+	}
+	r.TargetsDelayed, r.TargetsErr = false, "DescribeTargetHealth failed: AccessDenied"
+	if v := Evaluate(s, r, t0.Add(time.Minute), t0, now); len(v.Stale) != 1 || !strings.Contains(v.Stale[0], "AccessDenied") {
+		t.Fatalf("refused by AWS: want stale: %+v", v)
+	}
+}

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -36,11 +37,13 @@ type Observer struct {
 	watches      map[string]*entry
 	alarms       map[string]Alarm
 	alarmErr     string
-	services     map[[2]string]serviceReading
-	targets      map[string]*targetReading
-	inFlight     map[string]bool
-	sem          chan struct{} // bounds concurrent target-health reads
-	kick         chan struct{}
+	// alarmsDelayed: the last alarm read waited out its time for the daemon's own budget.
+	alarmsDelayed bool
+	services      map[[2]string]serviceReading
+	targets       map[string]*targetReading
+	inFlight      map[string]bool
+	sem           chan struct{} // bounds concurrent target-health reads
+	kick          chan struct{}
 }
 
 type entry struct {
@@ -55,6 +58,7 @@ type serviceReading struct {
 	goodAt  time.Time
 	err     string
 	demand  bool
+	delayed bool // the last read waited out its time for the daemon's own budget
 }
 
 // targetCadence is how often a target group's health is read: its health-check interval, but no more
@@ -69,6 +73,7 @@ type targetReading struct {
 	err      string
 	interval time.Duration // the target group's health-check interval; 0 until read
 	demand   bool          // a deployment needs a reading sooner than the cadence
+	delayed  bool          // the last read waited out its time for the daemon's own budget
 }
 
 // NewObserver returns an observer; call Run to start it.
@@ -159,7 +164,7 @@ func (o *Observer) Readings(id string) Readings {
 	if e == nil {
 		return Readings{}
 	}
-	r := Readings{Alarms: make(map[string]Alarm, len(e.w.Alarms)), AlarmErr: o.alarmErr}
+	r := Readings{Alarms: make(map[string]Alarm, len(e.w.Alarms)), AlarmErr: o.alarmErr, AlarmsDelayed: o.alarmsDelayed}
 	for _, n := range e.w.Alarms {
 		if a, ok := o.alarms[n]; ok {
 			r.Alarms[n] = a
@@ -169,10 +174,12 @@ func (o *Observer) Readings(id string) Readings {
 		s := o.services[[2]string{e.w.Cluster, e.w.Service}]
 		r.Service, r.ServicePresent, r.ServiceAt, r.ServiceGoodAt, r.ServiceErr = s.svc, s.present, s.at, s.goodAt, s.err
 		r.ServiceEvery = max(o.serviceEvery, o.Interval)
+		r.ServiceDelayed = s.delayed
 	}
 	if tr := o.targets[e.w.TargetGroup]; tr != nil {
 		r.Targets, r.TargetsAt, r.TargetsErr = append([]deploy.Target(nil), tr.targets...), tr.at, tr.err
 		r.TargetsEvery = o.targetCadence(tr)
+		r.TargetsDelayed = tr.delayed
 	}
 	return r
 }
@@ -351,6 +358,7 @@ func (o *Observer) pollAlarms(ctx context.Context, names []string) {
 	now := o.Clock.Now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.alarmsDelayed = errors.Is(err, deploy.ErrBudgetWait)
 	if err != nil {
 		o.alarmErr = "DescribeAlarms failed: " + err.Error()
 		o.Log.Warn("alarm poll failed", zap.Error(err), zap.Int("alarms", len(names)))
@@ -384,6 +392,7 @@ func (o *Observer) pollServices(ctx context.Context, cluster string, names []str
 	for _, n := range names {
 		k := [2]string{cluster, n}
 		s := o.services[k]
+		s.delayed = errors.Is(err, deploy.ErrBudgetWait)
 		if err != nil {
 			s.err = "DescribeServices failed: " + err.Error()
 			o.services[k] = s
@@ -430,6 +439,7 @@ func (o *Observer) pollTargets(ctx context.Context, tg string) {
 	if interval > 0 {
 		tr.interval = interval
 	}
+	tr.delayed = errors.Is(err, deploy.ErrBudgetWait)
 	if err != nil {
 		tr.err = "DescribeTargetHealth failed: " + err.Error()
 		o.Log.Warn("target health poll failed", zap.Error(err), zap.String("target_group", tg))

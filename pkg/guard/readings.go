@@ -28,6 +28,10 @@ type Alarm struct {
 type Readings struct {
 	Alarms   map[string]Alarm
 	AlarmErr string // error of the last alarm poll; empty when it succeeded
+	// AlarmsDelayed, ServiceDelayed and TargetsDelayed: the last read of that kind ran out of time
+	// waiting for the daemon's own API budget (a burst): the guard is delayed, not unreadable, so it
+	// blocks progress but is not stale.
+	AlarmsDelayed, ServiceDelayed, TargetsDelayed bool
 
 	Service        deploy.ECSService
 	ServicePresent bool
@@ -78,9 +82,12 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 	}
 	// checkWithin records a guard that has no good reading newer than since (waiting) or none at all
 	// for longer than within (stale).
-	checkWithin := func(name string, latestGood bool, readAt, goodAt time.Time, why string, within time.Duration) {
+	checkWithin := func(name string, latestGood bool, readAt, goodAt time.Time, why string, within time.Duration, delayed bool) {
 		if !latestGood || !readAt.After(since) {
 			v.Waiting = append(v.Waiting, name)
+		}
+		if delayed {
+			return
 		}
 		base := goodAt
 		if base.Before(watchedFrom) {
@@ -91,7 +98,7 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 		}
 	}
 	check := func(name string, latestGood bool, readAt, goodAt time.Time, why string) {
-		checkWithin(name, latestGood, readAt, goodAt, why, staleAfter)
+		checkWithin(name, latestGood, readAt, goodAt, why, staleAfter, r.AlarmsDelayed)
 	}
 	var firing []string
 	detail := map[string]string{}
@@ -138,11 +145,11 @@ func Evaluate(spec Spec, r Readings, since, watchedFrom, now time.Time) Verdict 
 			}
 		}
 		checkWithin("ECS service", r.ServicePresent && !r.ServiceAt.IsZero(), r.ServiceAt, r.ServiceGoodAt, orWhy(r.ServiceErr, "service missing"),
-			max(staleAfter, 2*r.ServiceEvery))
+			max(staleAfter, 2*r.ServiceEvery), r.ServiceDelayed)
 		// Target health is read at its target group's cadence: a reading is stale only when two of
 		// those have been missed (or guard_stale_after, whichever is longer).
 		checkWithin("target health", !r.TargetsAt.IsZero(), r.TargetsAt, r.TargetsAt, orWhy(r.TargetsErr, "not read yet"),
-			max(staleAfter, 2*r.TargetsEvery))
+			max(staleAfter, 2*r.TargetsEvery), r.TargetsDelayed)
 	}
 	v.Fresh = len(v.Waiting) == 0 && v.Trigger == nil
 	return v

@@ -167,6 +167,7 @@ func waitErr(family string, err error) error {
 	kind := deploy.KindUnavailable
 	if errors.Is(err, context.DeadlineExceeded) {
 		kind = deploy.KindThrottled
+		err = fmt.Errorf("%w: %w", deploy.ErrBudgetWait, err)
 	}
 	return deploy.Wrap("ratelimit.Wait", kind, err, "waiting for the daemon's "+family+" call budget")
 }

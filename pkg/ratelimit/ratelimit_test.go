@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -221,5 +222,15 @@ func TestDefaultsBelowAWSQuotas(t *testing.T) {
 		if d[f].Rate >= q.Rate || d[f].Burst >= q.Burst {
 			t.Errorf("%s default %+v is not below AWS's %+v", f, d[f], q)
 		}
+	}
+}
+
+func TestBudgetWaitIsMarked(t *testing.T) {
+	err := waitErr(ELBv2, context.DeadlineExceeded)
+	if !errors.Is(err, deploy.ErrBudgetWait) || deploy.KindOf(err) != deploy.KindThrottled {
+		t.Fatalf("%v (kind %s)", err, deploy.KindOf(err))
+	}
+	if err := waitErr(ELBv2, context.Canceled); errors.Is(err, deploy.ErrBudgetWait) {
+		t.Fatalf("a cancelled wait is not a budget wait: %v", err)
 	}
 }
