@@ -86,7 +86,7 @@ func NewObserver(a deploy.Alarms, c deploy.Containers, r deploy.TrafficRouter, i
 	}
 	return &Observer{Alarms: a, Containers: c, Router: r, Interval: interval, Clock: clk, Log: log,
 		watches: map[string]*entry{}, alarms: map[string]Alarm{}, services: map[[2]string]serviceReading{},
-		targets: map[string]*targetReading{}, inFlight: map[string]bool{}, sem: make(chan struct{}, 8),
+		targets: map[string]*targetReading{}, inFlight: map[string]bool{},
 		kick: make(chan struct{}, 1)}
 }
 
@@ -164,7 +164,8 @@ func (o *Observer) Readings(id string) Readings {
 	if e == nil {
 		return Readings{}
 	}
-	r := Readings{Alarms: make(map[string]Alarm, len(e.w.Alarms)), AlarmErr: o.alarmErr, AlarmsDelayed: o.alarmsDelayed}
+	r := Readings{Alarms: make(map[string]Alarm, len(e.w.Alarms)), AlarmErr: o.alarmErr,
+		AlarmsDelayed: o.alarmsDelayed || o.inFlight["alarms"]}
 	for _, n := range e.w.Alarms {
 		if a, ok := o.alarms[n]; ok {
 			r.Alarms[n] = a
@@ -174,12 +175,12 @@ func (o *Observer) Readings(id string) Readings {
 		s := o.services[[2]string{e.w.Cluster, e.w.Service}]
 		r.Service, r.ServicePresent, r.ServiceAt, r.ServiceGoodAt, r.ServiceErr = s.svc, s.present, s.at, s.goodAt, s.err
 		r.ServiceEvery = max(o.serviceEvery, o.Interval)
-		r.ServiceDelayed = s.delayed
+		r.ServiceDelayed = s.delayed || o.inFlight["ecs:"+e.w.Cluster]
 	}
 	if tr := o.targets[e.w.TargetGroup]; tr != nil {
 		r.Targets, r.TargetsAt, r.TargetsErr = append([]deploy.Target(nil), tr.targets...), tr.at, tr.err
 		r.TargetsEvery = o.targetCadence(tr)
-		r.TargetsDelayed = tr.delayed
+		r.TargetsDelayed = tr.delayed || o.inFlight["tg:"+e.w.TargetGroup]
 	}
 	return r
 }
@@ -254,11 +255,9 @@ func (o *Observer) round(ctx context.Context, wait bool) {
 		start("ecs:"+cluster, func() { o.pollServices(ctx, cluster, svcs) })
 	}
 	for _, tg := range tgs {
-		start("tg:"+tg, func() {
-			o.sem <- struct{}{}
-			defer func() { <-o.sem }()
-			o.pollTargets(ctx, tg)
-		})
+		// No concurrency bound of its own: the daemon's rate limiter orders them, and a read waiting in
+		// its queue is known to be in flight (delayed, not unreadable).
+		start("tg:"+tg, func() { o.pollTargets(ctx, tg) })
 	}
 	if wait {
 		wg.Wait()
