@@ -105,6 +105,7 @@ func New(o Options) (*Controller, error) {
 		}
 	}
 	o.Now = o.Clock.Now
+	o.Router = newBatchReader(o.Router)
 	c := &Controller{
 		o:        o,
 		store:    o.Store,

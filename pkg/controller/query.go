@@ -54,12 +54,20 @@ func (c *Controller) liveWeights(ctx context.Context, d *deploy.Deployment) ([]d
 	}
 	// The background route cache is an ALB reading too: use it while it is recent, so that many
 	// watchers (`deploy --wait`, dashboards) cost no AWS calls of their own.
-	if svc, ok := c.service(d.Service); ok && sameRoutes(svc.Routes, d.Spec.Routes) {
-		if ce := c.routes.get(d.Service); ce.err == nil && !ce.at.IsZero() && c.clock.Now().Sub(ce.at) < c.o.RouteRefresh {
-			return ce.routes, nil
-		}
+	svc, configured := c.service(d.Service)
+	cached := c.routes.get(d.Service)
+	useCache := configured && sameRoutes(svc.Routes, d.Spec.Routes) && cached.routes != nil
+	if useCache && c.clock.Now().Sub(cached.at) < c.o.RouteRefresh {
+		return cached.routes, nil
 	}
-	routes, err := c.shifter.Read(ctx, d.Spec)
+	// A status read never waits long for the AWS budget: past two seconds the cached reading (however
+	// old; the record's verified weights are in the answer too) is better than no answer.
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	routes, err := c.shifter.Read(rctx, d.Spec)
+	if err != nil && useCache {
+		return cached.routes, nil
+	}
 	if err != nil {
 		return nil, err
 	}

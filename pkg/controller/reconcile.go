@@ -153,12 +153,24 @@ func (r *runner) setWeightsGuarded(ctx context.Context, w deploy.Weights, why st
 	sctx, cancel := context.WithTimeout(ctx, r.svc.StepTimeout.D())
 	defer cancel()
 	done := make(chan error, 1)
+	resend := r.sent == nil || *r.sent != w
+	sentOK := false // written by the goroutine before it answers on done
 	go func() {
-		if err := r.c.shifter.Send(sctx, r.svc, w); err != nil {
-			done <- err
-			return
+		// A change already sent and only awaiting its read-back (the last verification ran out of
+		// time, e.g. in a throttled burst) is verified again, not sent again.
+		if resend {
+			if err := r.c.shifter.Send(sctx, r.svc, w); err != nil {
+				done <- err
+				return
+			}
+			sentOK = true
 		}
 		done <- r.c.shifter.Verify(sctx, r.svc, w)
+	}()
+	defer func() {
+		if sentOK && r.d.Intended != nil && *r.d.Intended == w {
+			r.sent = &w
+		}
 	}()
 	// Pause, resume and promote wait until the change is verified, so that their answer and audit
 	// event carry the weights the ALB really has; abort does not wait.
@@ -212,7 +224,7 @@ func (r *runner) verified(ctx context.Context, w deploy.Weights, why string, err
 	if err != nil {
 		return deploy.Wrap("setWeights", "", err, "apply "+w.String())
 	}
-	r.d.Weights, r.d.Intended = w, nil
+	r.d.Weights, r.d.Intended, r.sent = w, nil, nil
 	r.c.routesVerified(r.svc, w)
 	return r.save(ctx, "", "weights.verified", why, map[string]string{"weights": shifter.Describe(w)})
 }

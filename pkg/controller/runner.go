@@ -55,6 +55,7 @@ type runner struct {
 	rearmed     map[string]bool // forced alarms seen OK since: they guard normally again
 
 	dereg        *time.Duration    // the old target group's deregistration delay, once read
+	sent         *deploy.Weights   // a forward change sent but not yet verified
 	lastConflict time.Time         // the last version conflict adopted
 	pending      *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
 	sentAt       time.Time
