@@ -3,7 +3,8 @@
 # line is the standard summary "N passed, N failed"; the exit status is non-zero on any failure.
 #
 #   scripts/tf-check.sh              all checks
-#   scripts/tf-check.sh CHECK...     only these checks: fmt, tflint, tfsec, or a directory
+#   scripts/tf-check.sh CHECK...     only these checks: fmt, tflint, tfsec, terraform-compat,
+#                                    terraform-test, mutate, or a directory
 #                                    (terraform, terraform/bootstrap, terraform/modules/<name>)
 #                                    whose checks are init+validate and, with a tests/ dir, tofu test
 #   scripts/tf-check.sh --list       print the check names of a full run, one per line
@@ -34,6 +35,7 @@ if [ "${1:-}" = "--list" ]; then
 	echo tfsec
 	echo terraform-compat
 	echo terraform-test
+	echo mutate
 	exit 0
 fi
 
@@ -236,11 +238,26 @@ check_terraform_test() {
 	rm -rf "$copy"
 }
 
+# check_mutate runs the mutation check (scripts/tf-mutate.sh): every deliberate break of a
+# constraint must make a test fail. One check; the score and any survivor are printed.
+check_mutate() {
+	local log="$logdir/mutate.log" score
+	run_logged "$log" "$root/scripts/tf-mutate.sh"
+	local rc=$?
+	score=$(grep -E '^mutation score:' "$log" | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		pass "mutate (${score:-no score})"
+	else
+		fail "mutate (${score:-no score})" 1 "$log"
+	fi
+}
+
 for c in "${checks[@]}"; do
 	case $c in
 	fmt) ensure_setup; check_fmt ;;
 	terraform-compat) ensure_setup; check_terraform_compat ;;
 	terraform-test) ensure_setup; check_terraform_test ;;
+	mutate) ensure_setup; check_mutate ;;
 	tflint) check_tflint ;;
 	tfsec) check_tfsec ;;
 	*)

@@ -39,12 +39,12 @@ ecs-secrets-key-wildcard @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies
 ecs-pull-any-repository @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = [var.ecr_repository_arn] @@ resources = ["*"]
 ecs-logs-all-actions @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ actions = ["logs:CreateLogStream", "logs:PutLogEvents"] @@ actions = ["logs:*"]
 ecs-runtime-secrets-wildcard @@ modules/ecs/main.tf @@ modules/ecs @@ tests/policies.tftest.hcl @@ resources = var.runtime_secret_arns @@ resources = ["*"]
-db-pinned-minor-default @@ modules/database/variables.tf @@ modules/database @@ - @@ default     = "16" @@ default     = "16.6"
-db-pinned-minor-allowed @@ modules/database/main.tf @@ modules/database @@ - @@ condition     = !var.auto_minor_version_upgrade || length(split(".", var.engine_version)) == 1 @@ condition     = true
-db-log-key-any-group @@ modules/database/main.tf @@ modules/database @@ - @@ ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } @@ ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "*" }
-db-unencrypted @@ modules/database/main.tf @@ modules/database @@ - @@ storage_encrypted = true @@ storage_encrypted = false
-db-no-iam-auth @@ modules/database/main.tf @@ modules/database @@ - @@ iam_database_authentication_enabled = true @@ iam_database_authentication_enabled = false
-mon-alarms-notify-nobody @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ condition     = var.alarm_email != null || var.allow_no_alarm_notifications @@ condition     = true
+db-pinned-minor-default @@ modules/database/variables.tf @@ modules/database @@ tests/database.tftest.hcl @@ default     = "16" @@ default     = "16.6"
+db-pinned-minor-allowed @@ modules/database/main.tf @@ modules/database @@ tests/validation.tftest.hcl @@ condition     = !var.auto_minor_version_upgrade || length(split(".", var.engine_version)) == 1 @@ condition     = var.auto_minor_version_upgrade || true
+db-log-key-any-group @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } @@ ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "*" }
+db-unencrypted @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ storage_encrypted = true @@ storage_encrypted = false
+db-no-iam-auth @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ iam_database_authentication_enabled = true @@ iam_database_authentication_enabled = false
+mon-alarms-notify-nobody @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/validation.tftest.hcl @@ condition     = var.alarm_email != null || var.allow_no_alarm_notifications @@ condition     = var.allow_no_alarm_notifications || true
 mon-colour-alarm-without-target-group @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ dimensions         = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group } @@ dimensions         = { LoadBalancer = var.alb_arn_suffix }
 mon-wrong-alb-namespace @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ namespace          = "AWS/ApplicationELB" @@ namespace          = "AWS/ELB"
 mon-p90-instead-of-p99 @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ extended_statistic = "p99" @@ extended_statistic = "p90"
@@ -65,15 +65,15 @@ mon-key-for-any-service @@ modules/monitoring/main.tf @@ modules/monitoring @@ t
   }
 }
 net-data-replies-to-wrong-tier @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.app_cidrs[name] @@ from = local.ephemeral_from, to = local.ephemeral_to, cidr = local.data_cidrs[name]
-net-alb-to-task-rule-wrong-direction @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ "public-out-110-app"      = { tier = "public", egress = true @@ "public-out-110-app"      = { tier = "public", egress = false
+net-alb-to-task-rule-wrong-direction @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl,tests/network.tftest.hcl @@ "public-out-110-app"      = { tier = "public", egress = true @@ "public-out-110-app"      = { tier = "public", egress = false
 net-no-endpoint-ingress @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ rule_number = 120 + a.index, from = 443, to = 443 @@ rule_number = 120 + a.index, from = 8443, to = 8443
 net-app-port-open-to-internet @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ action = "deny" } @@ action = "allow" }
 net-narrow-ephemeral @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ ephemeral_from  = 1024 @@ ephemeral_from  = 32768
 net-db-from-public-tier @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ from = local.postgres_port, to = local.postgres_port, cidr = local.app_cidrs[name] @@ from = local.postgres_port, to = local.postgres_port, cidr = var.vpc_cidr
 net-sg-fixed-name @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ name_prefix = "secgrp-app-${local.name_suffix}-" @@ name        = "secgrp-app-${local.name_suffix}"
-net-egress-open-by-default @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ Set false if the app must call APIs that have no endpoint here."
+net-egress-open-by-default @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ set false if the app must call APIs that have no endpoint here."
   type        = bool
-  default     = true @@ Set false if the app must call APIs that have no endpoint here."
+  default     = true @@ set false if the app must call APIs that have no endpoint here."
   type        = bool
   default     = false
 net-endpoint-without-private-dns @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ private_dns_enabled = true @@ private_dns_enabled = false
@@ -86,10 +86,10 @@ ecr-account-scanning-by-default @@ modules/ecr/variables.tf @@ modules/ecr @@ - 
   default     = true
 ecr-mutable-tags @@ modules/ecr/main.tf @@ modules/ecr @@ - @@ image_tag_mutability = "IMMUTABLE" @@ image_tag_mutability = "MUTABLE"
 alb-health-accepts-redirects @@ modules/alb/main.tf @@ modules/alb @@ - @@ matcher             = "200" @@ matcher             = "200-399"
-alb-weak-tls-policy @@ modules/alb/main.tf @@ modules/alb @@ - @@ ELBSecurityPolicy-TLS13-1-2-2021-06 @@ ELBSecurityPolicy-2016-08
+alb-weak-tls-policy @@ modules/alb/variables.tf @@ modules/alb @@ - @@ default     = "ELBSecurityPolicy-TLS13-1-2-2021-06" @@ default     = "ELBSecurityPolicy-2016-08"
 boot-lockfile-off @@ bootstrap/outputs.tf @@ bootstrap @@ - @@ "use_lockfile   = true\n" @@ "use_lockfile   = false\n"
-root-master-secret-always-readable @@ main.tf @@ . @@ - @@ var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : [] @@ [module.database.master_user_secret_arn]
-root-deployments-watch-5xx-only @@ main.tf @@ . @@ - @@ for what in ["5xx", "unhealthy"] @@ for what in ["5xx"]
+root-master-secret-always-readable @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : [] @@ [module.database.master_user_secret_arn]
+root-deployments-watch-5xx-only @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ for what in ["5xx", "unhealthy"] @@ for what in ["5xx"]
 EOF
 }
 
@@ -159,7 +159,7 @@ run_one() {
 	printf '%s' "$mutated" >"$path"
 	if [ ! -d "$w/terraform/$dir/.terraform" ]; then
 		tofu -chdir="$w/terraform/$dir" init -backend=false -input=false -no-color -plugin-dir="$TF_PLUGIN_DIR" >"$w/init.log" 2>&1 ||
-			{ printf 'ERROR     %s (tofu init failed in %s)\n' "$id" "$dir"; printf '%s' "$orig" >"$path"; return; }
+			{ printf 'ERROR     %s (tofu init failed in %s: %s)\n' "$id" "$dir" "$(grep -m1 -A3 Error "$w/init.log" | tr '\n' ' ')"; printf '%s' "$orig" >"$path"; return; }
 	fi
 	args=()
 	if [ "$filter" != "-" ]; then
@@ -173,8 +173,9 @@ run_one() {
 	if [ "$rc" -ne 0 ] && grep -qE '^Failure! ' "$log"; then
 		printf 'KILLED    %s (%s: %s)\n' "$id" "$dir" "$(grep -E '^Failure! ' "$log" | tail -n1 | sed 's/^Failure! //; s/\.$//')"
 	elif [ "$rc" -ne 0 ]; then
-		# The mutated configuration does not even load (e.g. a precondition at init): still caught.
-		printf 'KILLED    %s (%s: tofu test exited %d)\n' "$id" "$dir" "$rc"
+		# No test ran: the mutated configuration does not load. That is the tool, not a test, saying
+		# no; the entry must be rewritten into a break the tests have to catch.
+		printf 'ERROR     %s (%s: tofu test exited %d without a test summary)\n' "$id" "$dir" "$rc"
 	else
 		printf 'SURVIVED  %s (%s: %s)\n' "$id" "$dir" "$(grep -E '^Success! ' "$log" | tail -n1)"
 	fi
