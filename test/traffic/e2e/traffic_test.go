@@ -110,6 +110,7 @@ func summarize(reqs []loadgen.Request) string {
 // is retired.
 func TestTrafficGoodReleaseFailsNoRequest(t *testing.T) {
 	e := newTrafficEnv(t, "good", poll, nil, 60, "")
+	reloads := e.tw.Plane.Reloads()
 	attacks := e.load(200, 3*time.Minute)
 	time.Sleep(time.Second) // traffic flows before the release starts
 	d := e.deploy("v2", steps(10, 2*time.Second, 50, 2*time.Second, 100, time.Duration(0)))
@@ -143,6 +144,9 @@ func TestTrafficGoodReleaseFailsNoRequest(t *testing.T) {
 	}
 	if blue.RunningCount != 0 {
 		t.Fatalf("blue still runs %d tasks", blue.RunningCount)
+	}
+	if n := e.tw.Plane.Reloads() - reloads; n != 0 {
+		t.Fatalf("the data plane reloaded %d time(s) during the release (a reload is not an ALB behaviour)", n)
 	}
 }
 
