@@ -63,7 +63,7 @@ func (r *runner) recover(ctx context.Context) error {
 	r.c.event(ctx, d, "", "recover", "daemon restarted; live weights explained", map[string]string{
 		"state": string(d.State), "weights": d.Weights.String(), "intended": intendedString(d.Intended)})
 	if d.State == deploy.StateRollingBack {
-		r.pending = &rollback.Trigger{Cause: deploy.CauseRecovery, Reason: d.Reason, ObservedAt: time.Now()}
+		r.pending = &rollback.Trigger{Cause: deploy.CauseRecovery, Reason: d.Reason, ObservedAt: r.now()}
 		r.ensureRollbackEvent(ctx)
 		return nil
 	}
@@ -82,7 +82,7 @@ func (r *runner) recover(ctx context.Context) error {
 }
 
 func (r *runner) startRollbackOnRecovery(ctx context.Context, reason string) error {
-	err := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseRecovery, Reason: reason, ObservedAt: time.Now()}, "")
+	err := r.startRollback(ctx, rollback.Trigger{Cause: deploy.CauseRecovery, Reason: reason, ObservedAt: r.now()}, "")
 	if err == errInterrupted {
 		return nil
 	}

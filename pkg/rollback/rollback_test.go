@@ -10,25 +10,6 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
-func TestFiringAlarms(t *testing.T) {
-	now := time.Now()
-	states := map[string]deploy.AlarmState{
-		"a": {Name: "a", State: "OK"},
-		"b": {Name: "b", State: "ALARM", Reason: "Threshold Crossed"},
-		"c": {Name: "c", State: "INSUFFICIENT_DATA"},
-	}
-	if _, ok := FiringAlarms([]string{"a", "c", "missing"}, states, now); ok {
-		t.Fatal("OK/INSUFFICIENT_DATA/missing must not trigger")
-	}
-	tr, ok := FiringAlarms([]string{"a", "b"}, states, now)
-	if !ok || tr.Cause != deploy.CauseAlarm || tr.Reason != "alarm b in ALARM" || tr.ObservedAt != now || tr.Detail["alarm:b"] != "ALARM" || tr.Detail["alarm_reason:b"] != "Threshold Crossed" {
-		t.Fatalf("%+v", tr)
-	}
-	if m := MissingAlarms([]string{"a", "missing"}, states); len(m) != 1 || m[0] != "missing" {
-		t.Fatalf("missing %v", m)
-	}
-}
-
 func TestHealthTrackerNeedsSustainedStreak(t *testing.T) {
 	h := HealthTracker{Max: 1, After: 3 * time.Second}
 	t0 := time.Unix(1000, 0)

@@ -1,5 +1,5 @@
-// Package rollback decides when a release must be taken out of traffic (alarms, unhealthy targets, ECS
-// failures, timeouts, operators) and watches the alarms of every active deployment in one batched poll.
+// Package rollback holds the triggers that take a release out of traffic (unhealthy targets, ECS
+// failures, readiness) and the alarm checks of a create; pkg/guard reads and judges the guards.
 package rollback
 
 import (
@@ -17,30 +17,6 @@ type Trigger struct {
 	Reason     string
 	ObservedAt time.Time
 	Detail     map[string]string
-}
-
-// FiringAlarms returns a trigger when any of names is in ALARM in states. Alarms missing from states
-// (deleted or misnamed) do not trigger but are reported by MissingAlarms, so an operator can fix them.
-func FiringAlarms(names []string, states map[string]deploy.AlarmState, now time.Time) (Trigger, bool) {
-	var firing []string
-	detail := map[string]string{}
-	for _, n := range names {
-		if st, ok := states[n]; ok && st.Firing() {
-			firing = append(firing, n)
-			detail["alarm:"+n] = st.State
-			detail["alarm_reason:"+n] = st.Reason
-		}
-	}
-	if len(firing) == 0 {
-		return Trigger{}, false
-	}
-	sort.Strings(firing)
-	return Trigger{
-		Cause:      deploy.CauseAlarm,
-		Reason:     fmt.Sprintf("alarm %s in ALARM", strings.Join(firing, ", ")),
-		ObservedAt: now,
-		Detail:     detail,
-	}, true
 }
 
 // MissingAlarms lists names that CloudWatch did not return.
