@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/rollback"
+	"github.com/switchyard/switchyard/pkg/shifter"
 )
 
 // Create validates a request, checks the image, the guards and the live traffic split, persists the
@@ -129,10 +130,7 @@ func (c *Controller) liveSlot(ctx context.Context, svc deploy.Service) (deploy.S
 	if len(routes) == 0 {
 		return "", deploy.Weights{}, deploy.Errorf(op, deploy.KindPrecondition, "service %s has no routes", svc.Name)
 	}
-	live, consistent := routes[0].Weights, true
-	for _, rw := range routes[1:] {
-		consistent = consistent && rw.Weights == live
-	}
+	live, consistent := shifter.Common(routes)
 	from, single := live.LiveSlot()
 	if !consistent || !single {
 		return "", deploy.Weights{}, deploy.Errorf(op, deploy.KindPrecondition,

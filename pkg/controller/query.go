@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/shifter"
 )
 
 // liveReads caches the routes read for Get, per deployment, for one poll interval.
@@ -56,7 +58,7 @@ func (c *Controller) liveWeights(ctx context.Context, d *deploy.Deployment) ([]d
 	// watchers (`deploy --wait`, dashboards) cost no AWS calls of their own.
 	svc, configured := c.service(d.Service)
 	cached := c.routes.get(d.Service)
-	useCache := configured && sameRoutes(svc.Routes, d.Spec.Routes) && cached.routes != nil
+	useCache := configured && slices.Equal(svc.Routes, d.Spec.Routes) && cached.routes != nil
 	if useCache && c.clock.Now().Sub(cached.at) < c.o.RouteRefresh {
 		return cached.routes, nil
 	}
@@ -146,12 +148,8 @@ func (c *Controller) Services(ctx context.Context) ([]deploy.ServiceStatus, erro
 			st.Routes = e.routes
 			at := e.at.UTC()
 			st.ReadAt, st.AgeSeconds = &at, now.Sub(e.at).Seconds()
-			if len(e.routes) > 0 {
-				live, consistent := e.routes[0].Weights, true
-				for _, rw := range e.routes[1:] {
-					consistent = consistent && rw.Weights == live
-				}
-				if slot, ok := live.LiveSlot(); ok && consistent {
+			if live, consistent := shifter.Common(e.routes); consistent {
+				if slot, ok := live.LiveSlot(); ok {
 					st.LiveSlot = slot
 				}
 			}
@@ -162,16 +160,4 @@ func (c *Controller) Services(ctx context.Context) ([]deploy.ServiceStatus, erro
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-func sameRoutes(a, b []deploy.Route) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -151,7 +152,7 @@ func (c *routeCache) put(name string, routes []deploy.RouteWeights, at time.Time
 // route cache, when spec's routes are still the configured service's.
 func (c *Controller) routesVerified(spec deploy.Service, w deploy.Weights) {
 	svc, ok := c.service(spec.Name)
-	if !ok || !sameRoutes(svc.Routes, spec.Routes) {
+	if !ok || !slices.Equal(svc.Routes, spec.Routes) {
 		return
 	}
 	routes := make([]deploy.RouteWeights, len(spec.Routes))

@@ -155,16 +155,23 @@ func (s *Shifter) Live(ctx context.Context, svc deploy.Service) (w deploy.Weight
 	if err != nil {
 		return deploy.Weights{}, false, nil, err
 	}
+	w, consistent = Common(routes)
+	return w, consistent, routes, nil
+}
+
+// Common returns the weights of the first route and whether every route carries the same; no routes
+// are not consistent.
+func Common(routes []deploy.RouteWeights) (deploy.Weights, bool) {
 	if len(routes) == 0 {
-		return deploy.Weights{}, false, routes, nil
+		return deploy.Weights{}, false
 	}
-	w = routes[0].Weights
+	w := routes[0].Weights
 	for _, rw := range routes[1:] {
 		if rw.Weights != w {
-			return w, false, routes, nil
+			return w, false
 		}
 	}
-	return w, true, routes, nil
+	return w, true
 }
 
 func slotWeights(svc deploy.Service, r deploy.Route, m map[string]int) (deploy.Weights, error) {
