@@ -1,0 +1,181 @@
+package deploy
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// AnalysisSpec is how a service's releases are judged from evidence as it arrives (pkg/analysis): a
+// set of metrics, each read from a provider and judged, polled every Interval for the whole shift and
+// by analysis steps. See README, "Analysis".
+type AnalysisSpec struct {
+	// Interval between measurements (default 1 s).
+	Interval Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
+	// Alpha bounds the probability that a sequential judge ever fails a release that is no worse than
+	// the live one, however long it watches (default 0.01). Each sequential metric gets the whole alpha.
+	Alpha float64 `json:"alpha,omitempty" yaml:"alpha,omitempty"`
+	// EarlyPass ends a weight step's bake as soon as every metric passes.
+	EarlyPass bool `json:"early_pass,omitempty" yaml:"early_pass,omitempty"`
+	// OnInconclusive is what a bake (or an analysis step's timeout) that ends without a verdict does.
+	OnInconclusive InconclusivePolicy `json:"on_inconclusive,omitempty" yaml:"on_inconclusive,omitempty"`
+	// ConsecutiveErrorLimit: this many failed measurements of one metric in a row fail the analysis
+	// (fail closed; default 4). A measurement that succeeds resets the count.
+	ConsecutiveErrorLimit int              `json:"consecutive_error_limit,omitempty" yaml:"consecutive_error_limit,omitempty"`
+	Metrics               []AnalysisMetric `json:"metrics" yaml:"metrics"`
+}
+
+// InconclusivePolicy is what happens when a bake or an analysis step ends without a verdict.
+type InconclusivePolicy string
+
+const (
+	InconclusiveAdvance  InconclusivePolicy = "advance"  // default: the alarms still guard; go on
+	InconclusiveHold     InconclusivePolicy = "hold"     // pause for an operator
+	InconclusiveRollback InconclusivePolicy = "rollback" // no evidence of good, no release
+)
+
+// AnalysisMetric is one measured quantity, where it comes from and how it is judged.
+type AnalysisMetric struct {
+	Name     string           `json:"name" yaml:"name"`
+	Provider AnalysisProvider `json:"provider" yaml:"provider"`
+	Judge    JudgeKind        `json:"judge" yaml:"judge"`
+	// PreTraffic says the metric is measured before production traffic too (probes through the test
+	// listener). Default: true for probe metrics, false otherwise.
+	PreTraffic *bool `json:"pre_traffic,omitempty" yaml:"pre_traffic,omitempty"`
+
+	Prometheus *PrometheusQueries `json:"prometheus,omitempty" yaml:"prometheus,omitempty"`
+	CloudWatch *CloudWatchQueries `json:"cloudwatch,omitempty" yaml:"cloudwatch,omitempty"`
+	Probe      *ProbeSpec         `json:"probe,omitempty" yaml:"probe,omitempty"`
+
+	// Sequential judges (errors, latency).
+	// Margin is the tolerance of "not worse" for a pass: errors, absolute error rate (default 0.01);
+	// latency, absolute share of requests slower than the live colour's Quantile (default 0.05).
+	Margin float64 `json:"margin,omitempty" yaml:"margin,omitempty"`
+	// Quantile (latency judge) of the live colour's latency whose exceedance is compared (default 0.9).
+	Quantile float64 `json:"quantile,omitempty" yaml:"quantile,omitempty"`
+	// MinRequests on the new colour before any verdict (default 20 errors judge, 50 latency).
+	MinRequests int `json:"min_requests,omitempty" yaml:"min_requests,omitempty"`
+
+	// Threshold judge (as Argo Rollouts' AnalysisTemplate).
+	Threshold *ThresholdSpec `json:"threshold,omitempty" yaml:"threshold,omitempty"`
+}
+
+// AnalysisProvider names where a metric is read.
+type AnalysisProvider string
+
+const (
+	ProviderPrometheus AnalysisProvider = "prometheus"
+	ProviderCloudWatch AnalysisProvider = "cloudwatch"
+	ProviderProbe      AnalysisProvider = "probe"
+)
+
+// JudgeKind names how a metric is judged.
+type JudgeKind string
+
+const (
+	JudgeErrors    JudgeKind = "errors"    // sequential blue-vs-green error counts (Lindon & Malek)
+	JudgeLatency   JudgeKind = "latency"   // sequential blue-vs-green latency comparison
+	JudgeThreshold JudgeKind = "threshold" // the new colour's value against limits
+)
+
+// PrometheusQueries are PromQL templates returning cumulative counters for one colour. Templates see
+// {{.Slot}} (blue|green), {{.TargetGroup}} (targetgroup/name/id), {{.TargetGroupName}},
+// {{.LoadBalancer}} (app/name/id) and {{.Service}} (the ECS service).
+type PrometheusQueries struct {
+	// URL of the Prometheus HTTP API (e.g. http://prometheus:9090, or an Amazon Managed Service for
+	// Prometheus workspace URL, signed with SigV4 when SigV4 is set).
+	URL   string `json:"url" yaml:"url"`
+	SigV4 bool   `json:"sigv4,omitempty" yaml:"sigv4,omitempty"`
+	// Requests and Errors: scalar cumulative counters. Buckets: a cumulative histogram, one series per
+	// "le" label (latency judge and latency thresholds).
+	Requests string `json:"requests,omitempty" yaml:"requests,omitempty"`
+	Errors   string `json:"errors,omitempty" yaml:"errors,omitempty"`
+	Buckets  string `json:"buckets,omitempty" yaml:"buckets,omitempty"`
+}
+
+// CloudWatchQueries read per-target-group metrics with GetMetricData, summed since the analysis began.
+// Dimensions are filled per colour: LoadBalancer and TargetGroup in ALB's arn-suffix form.
+type CloudWatchQueries struct {
+	Namespace string `json:"namespace,omitempty" yaml:"namespace,omitempty"` // default AWS/ApplicationELB
+	Requests  string `json:"requests,omitempty" yaml:"requests,omitempty"`   // default RequestCount
+	Errors    string `json:"errors,omitempty" yaml:"errors,omitempty"`       // default HTTPCode_Target_5XX_Count
+	// Period in seconds: 60 for ALB metrics, 1 or 10 for high-resolution custom metrics (default 60).
+	Period int `json:"period,omitempty" yaml:"period,omitempty"`
+}
+
+// ProbeSpec is an HTTP check the daemon sends itself, through the test listener (which forwards only
+// to the new colour).
+type ProbeSpec struct {
+	URL     string            `json:"url" yaml:"url"` // e.g. http://internal-alb:8443/healthz
+	Method  string            `json:"method,omitempty" yaml:"method,omitempty"`
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	Status  int               `json:"status,omitempty" yaml:"status,omitempty"` // expected (default 200)
+	// Body, when set, must occur in the response body.
+	Body    string   `json:"body,omitempty" yaml:"body,omitempty"`
+	Rate    float64  `json:"rate,omitempty" yaml:"rate,omitempty"` // checks per second (default 5)
+	Timeout Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+}
+
+// ThresholdSpec judges one value of the new colour per interval: a measurement beyond Max or below
+// Min is a failure; FailureLimit failures fail the metric (default 0: the first); it passes after
+// MinSamples measurements without exceeding the limit.
+type ThresholdSpec struct {
+	// Value: error_rate, p50, p90, p99 (seconds), mean (seconds) or requests.
+	Value        string   `json:"value" yaml:"value"`
+	Max          *float64 `json:"max,omitempty" yaml:"max,omitempty"`
+	Min          *float64 `json:"min,omitempty" yaml:"min,omitempty"`
+	FailureLimit int      `json:"failure_limit,omitempty" yaml:"failure_limit,omitempty"`
+	MinSamples   int      `json:"min_samples,omitempty" yaml:"min_samples,omitempty"`
+}
+
+// Verdict is an analysis' judgement.
+type Verdict string
+
+const (
+	VerdictInconclusive Verdict = "inconclusive" // keep baking
+	VerdictPass         Verdict = "pass"         // enough evidence the new colour is not worse
+	VerdictFail         Verdict = "fail"         // roll back at once
+)
+
+// AnalysisRun is the analysis of one deployment, stored with it: what was measured, the verdicts over
+// time and why. Judge states let a restarted daemon continue the sequential tests where they were.
+type AnalysisRun struct {
+	StartedAt time.Time      `json:"started_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Verdict   Verdict        `json:"verdict"`
+	Why       string         `json:"why,omitempty"`
+	Metrics   []MetricStatus `json:"metrics"`
+	// Points are the measurements over time, newest last, thinned to at most MaxAnalysisPoints.
+	Points     []AnalysisPoint `json:"points,omitempty"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+}
+
+// MaxAnalysisPoints bounds the stored measurements of one run (a DynamoDB item holds 400 KB).
+const MaxAnalysisPoints = 400
+
+// MetricStatus is one metric's judgement and the state its judge needs to continue.
+type MetricStatus struct {
+	Name    string             `json:"name"`
+	Verdict Verdict            `json:"verdict"`
+	Why     string             `json:"why,omitempty"`
+	Stats   map[string]float64 `json:"stats,omitempty"`
+	// Errors is the number of failed measurements in a row; LastError the last one's message.
+	Errors    int    `json:"errors,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+	// Judge is the judge's own state (pkg/analysis/judge), Last the last cumulative reading.
+	Judge json.RawMessage `json:"judge,omitempty"`
+	Last  json.RawMessage `json:"last,omitempty"`
+}
+
+// AnalysisPoint is one measurement interval of one metric: what each colour did in it.
+type AnalysisPoint struct {
+	At             time.Time `json:"at"`
+	Metric         string    `json:"metric"`
+	BaseRequests   float64   `json:"base_requests"`
+	BaseErrors     float64   `json:"base_errors"`
+	CanaryRequests float64   `json:"canary_requests"`
+	CanaryErrors   float64   `json:"canary_errors"`
+	// BaseValue and CanaryValue: the interval's p90 latency (latency metrics) or error rate.
+	BaseValue   float64 `json:"base_value,omitempty"`
+	CanaryValue float64 `json:"canary_value,omitempty"`
+	Verdict     Verdict `json:"verdict"`
+}
