@@ -98,7 +98,7 @@ func newChecker(clk clock.Clock, client Doer, spec deploy.ProbeSpec) (*checker, 
 		interval: time.Duration(float64(time.Second) / rate), timeout: timeout,
 		burst:    int64(math.Max(1, math.Ceil(rate))),
 		failures: make(map[Failure]float64), buckets: make([]float64, len(Bounds)),
-		done:     make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	// A target that hangs keeps about rate x timeout checks open; beyond that ticks are skipped.
 	c.maxIn = int64(math.Ceil(rate*timeout.Seconds())) + 1
