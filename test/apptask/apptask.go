@@ -66,9 +66,11 @@ type Server struct {
 	rng   *rand.Rand
 
 	served, errs, checks, checkFails atomic.Int64
+	metrics                          *metrics
 
 	exitOnce sync.Once
 	exited   chan error
+	done     chan struct{} // closed when the task has exited (Exited is for ECS, which drains it)
 	stopOnce sync.Once
 }
 
@@ -92,7 +94,7 @@ func Start(spec Spec) (*Server, error) {
 	s := &Server{
 		spec: spec, ln: ln, ip: ip, started: time.Now(), port: ln.Addr().(*net.TCPAddr).Port,
 		rng:    rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		exited: make(chan error, 1),
+		exited: make(chan error, 1), done: make(chan struct{}), metrics: newMetrics(),
 	}
 	if spec.Table.Get(spec.Tag).CrashOnStart {
 		_ = ln.Close()
@@ -138,8 +140,13 @@ func (s *Server) exit(err error) {
 	s.exitOnce.Do(func() {
 		s.exited <- err
 		close(s.exited)
+		close(s.done)
 	})
 }
+
+// Done is closed once the task has exited (stopped, crashed or never started serving). Unlike
+// Exited, which the ECS stand-in drains, any number of watchers may wait on it.
+func (s *Server) Done() <-chan struct{} { return s.done }
 
 // Stop stops the task like ECS does (SIGTERM): no new connections, in-flight requests finish within
 // five seconds, then it is gone. Stopping a stopped or crashed task does nothing.
@@ -184,13 +191,18 @@ type body struct {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	began := time.Now()
 	b := s.spec.Table.Get(s.spec.Tag)
 	h := w.Header()
 	h.Set(HeaderTask, s.spec.TaskARN)
 	h.Set(HeaderColour, s.spec.Colour)
 	h.Set(HeaderTag, s.spec.Tag)
-	if r.URL.Path == s.spec.HealthPath {
+	switch r.URL.Path {
+	case s.spec.HealthPath:
 		s.health(w, b)
+		return
+	case MetricsPath:
+		s.metrics.handler.ServeHTTP(w, r)
 		return
 	}
 	// Latency applies to application requests only: a health endpoint rarely runs the slow code path,
@@ -213,6 +225,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body{Task: s.spec.TaskARN, Service: s.spec.Service, Colour: s.spec.Colour, Tag: s.spec.Tag, Status: status})
+	// Observed after the answer is written, as django-prometheus' middleware does: the added latency shows.
+	s.metrics.observe(status, began)
 }
 
 func (s *Server) health(w http.ResponseWriter, b Behaviour) {

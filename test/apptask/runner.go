@@ -15,9 +15,10 @@ type Fleet struct {
 	colourOf   func(service string) string
 	healthPath string
 
-	mu      sync.Mutex
-	servers map[string]*Server // task ARN
-	order   []string
+	mu       sync.Mutex
+	servers  map[string]*Server // task ARN
+	order    []string
+	onChange func()
 }
 
 // NewFleet returns a fleet whose tasks behave by table and take their colour from colourOf (nil:
@@ -58,9 +59,35 @@ func (f *Fleet) Runner() ecsfake.TaskRunnerFunc {
 		f.mu.Lock()
 		f.servers[t.TaskARN] = s
 		f.order = append(f.order, t.TaskARN)
+		hook := f.onChange
 		f.mu.Unlock()
+		if hook != nil {
+			hook()
+			go func() { <-s.Done(); hook() }()
+		}
 		return ecsfake.RunningTask{IP: s.IP(), Port: s.Port(), Stop: s.Stop, Exited: s.Exited()}, nil
 	}
+}
+
+// OnChange sets fn to be called after each task the fleet starts and after each one exits (from
+// the goroutine that saw it: fn must be quick and safe for concurrent calls). Set it before tasks start.
+func (f *Fleet) OnChange(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onChange = fn
+}
+
+// Running returns the servers that have not exited, in start order.
+func (f *Fleet) Running() []*Server {
+	var out []*Server
+	for _, s := range f.Started() {
+		select {
+		case <-s.Done():
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Server returns the server of a task the fleet started (running or not).
