@@ -20,11 +20,51 @@ import (
 	"time"
 )
 
-// Job is one scrape job.
+// Job is one scrape job: static Targets, or targets discovered from a file_sd file (FileSD) that the
+// caller rewrites with SetTargets or WriteTargets as targets come and go.
 type Job struct {
 	Name        string
 	Targets     []string // host:port
 	MetricsPath string   // default /metrics
+	// FileSD is the path of a file_sd JSON file (Start creates it empty when missing). Prometheus
+	// watches it and also rereads it every second; its discovery manager passes a change on to the
+	// scrapers within about 5 s (Prometheus throttles target updates to one per 5 s).
+	FileSD string
+}
+
+// TargetGroup is one entry of a file_sd file: targets and the labels every one of them gets.
+type TargetGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels,omitempty"`
+}
+
+// WriteTargets replaces the file_sd file at path atomically (Prometheus never reads half a file).
+func WriteTargets(path string, groups []TargetGroup) error {
+	if groups == nil {
+		groups = []TargetGroup{}
+	}
+	b, err := json.Marshal(groups)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".targets-*.tmp")
+	if err != nil {
+		return fmt.Errorf("promharness: targets: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("promharness: targets: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("promharness: targets: %w", err)
+	}
+	return nil
 }
 
 // JobFromURL is a job scraping one exporter URL, such as the data plane's PrometheusURL().
@@ -52,6 +92,7 @@ type Config struct {
 // Server is a running Prometheus.
 type Server struct {
 	URL  string // http://127.0.0.1:PORT
+	jobs []Job
 	dir  string
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -79,12 +120,16 @@ func config(cfg Config) string {
 		if path == "" {
 			path = "/metrics"
 		}
+		fmt.Fprintf(&b, "  - job_name: %s\n    metrics_path: %s\n", strconv.Quote(j.Name), strconv.Quote(path))
+		if j.FileSD != "" {
+			fmt.Fprintf(&b, "    file_sd_configs:\n      - files: [%s]\n        refresh_interval: 1s\n", strconv.Quote(j.FileSD))
+			continue
+		}
 		q := make([]string, len(j.Targets))
 		for i, t := range j.Targets {
 			q[i] = strconv.Quote(t)
 		}
-		fmt.Fprintf(&b, "  - job_name: %s\n    metrics_path: %s\n    static_configs:\n      - targets: [%s]\n",
-			strconv.Quote(j.Name), strconv.Quote(path), strings.Join(q, ", "))
+		fmt.Fprintf(&b, "    static_configs:\n      - targets: [%s]\n", strings.Join(q, ", "))
 	}
 	return b.String()
 }
@@ -108,6 +153,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, j := range cfg.Jobs {
+		if j.FileSD == "" {
+			continue
+		}
+		if _, err := os.Stat(j.FileSD); errors.Is(err, os.ErrNotExist) {
+			err = WriteTargets(j.FileSD, nil)
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("promharness: job %s: %w", j.Name, err)
+		}
+	}
 	conf := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(conf, []byte(config(cfg)), 0o600); err != nil {
 		os.RemoveAll(dir)
@@ -126,7 +183,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("promharness: start %s: %w", bin, err)
 	}
-	s := &Server{URL: "http://" + addr, dir: dir, cmd: cmd, done: make(chan struct{})}
+	s := &Server{URL: "http://" + addr, jobs: cfg.Jobs, dir: dir, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(ctx, cfg.StartTimeout); err != nil {
 		s.Close()
@@ -156,6 +213,16 @@ func (s *Server) waitReady(ctx context.Context, within time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// SetTargets replaces the targets of a job discovered from its FileSD file.
+func (s *Server) SetTargets(job string, groups []TargetGroup) error {
+	for _, j := range s.jobs {
+		if j.Name == job && j.FileSD != "" {
+			return WriteTargets(j.FileSD, groups)
+		}
+	}
+	return fmt.Errorf("promharness: no file_sd job %q", job)
 }
 
 // Close kills the server and removes its data directory.
