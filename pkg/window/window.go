@@ -277,7 +277,12 @@ func (w *Window) shutAt(t time.Time, prefix string) string {
 	if prefix != "" {
 		return prefix + "the window closes at " + w.fmt(t)
 	}
-	return "outside the window " + w.String()
+	msg := "outside the window " + w.String()
+	// Say what the calendar knows about the day: a holiday or closure is why a trading-day window is shut.
+	if day := w.cal.Day(calendar.DateOf(t, w.loc)); !day.Trading || day.EarlyClose {
+		msg += "; " + day.Date.String() + ": " + day.Reason
+	}
+	return msg
 }
 
 func (w *Window) fmt(t time.Time) string { return t.In(w.loc).Format(Layout) }
