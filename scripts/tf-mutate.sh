@@ -79,15 +79,43 @@ net-egress-open-by-default @@ modules/network/variables.tf @@ modules/network @@
 net-endpoint-without-private-dns @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ private_dns_enabled = true @@ private_dns_enabled = false
 net-no-sts-endpoint @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ default     = ["ecr.api", "ecr.dkr", "secretsmanager", "logs", "sts"] @@ default     = ["ecr.api", "ecr.dkr", "secretsmanager", "logs"]
 net-flow-log-trust-any-source @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ "aws:SourceArn" = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc-flow-log/*" @@ "aws:SourceArn" = "*"
+net-flow-log-key-any-group @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.flow_log_lg_arn } @@ ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "*" }
+net-flow-log-role-writes-anywhere @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ "${aws_cloudwatch_log_group.flow_logs.arn}:*",
+        ] @@ "*",
+        ]
 ecr-account-scanning-by-default @@ modules/ecr/variables.tf @@ modules/ecr @@ - @@ it is off by default (as at the root); turn it on only where this stack owns the account's registry scanning."
   type        = bool
   default     = false @@ it is off by default (as at the root); turn it on only where this stack owns the account's registry scanning."
   type        = bool
   default     = true
 ecr-mutable-tags @@ modules/ecr/main.tf @@ modules/ecr @@ - @@ image_tag_mutability = "IMMUTABLE" @@ image_tag_mutability = "MUTABLE"
+ecr-key-any-principal @@ modules/ecr/main.tf @@ modules/ecr @@ tests/policies.tftest.hcl @@ Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" } @@ Principal = { AWS = "*" }
+ecr-key-foreign-account @@ modules/ecr/main.tf @@ modules/ecr @@ tests/policies.tftest.hcl @@ iam::${data.aws_caller_identity.current.account_id}:root @@ iam::999999999999:root
+secrets-key-any-principal @@ modules/secrets/main.tf @@ modules/secrets @@ tests/policies.tftest.hcl @@ Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" } @@ Principal = { AWS = "*" }
+secrets-key-foreign-account @@ modules/secrets/main.tf @@ modules/secrets @@ tests/policies.tftest.hcl @@ iam::${local.account_id}:root @@ iam::999999999999:root
+waf-key-any-log-group @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ values   = [local.log_group_arn] @@ values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+waf-key-global-logs-principal @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ identifiers = ["logs.${local.region}.amazonaws.com"] @@ identifiers = ["logs.amazonaws.com"]
+waf-key-admin-any-principal @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"] @@ identifiers = ["*"]
+waf-delivery-any-account @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ values   = [local.account_id] @@ values   = ["*"]
+waf-delivery-any-log-group @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ resources = ["${local.log_group_arn}:*"] @@ resources = ["*"]
+waf-delivery-wrong-principal @@ modules/waf/main.tf @@ modules/waf @@ tests/policies.tftest.hcl @@ identifiers = ["delivery.logs.amazonaws.com"] @@ identifiers = ["logs.amazonaws.com"]
 alb-health-accepts-redirects @@ modules/alb/main.tf @@ modules/alb @@ - @@ matcher             = "200" @@ matcher             = "200-399"
 alb-weak-tls-policy @@ modules/alb/variables.tf @@ modules/alb @@ - @@ default     = "ELBSecurityPolicy-TLS13-1-2-2021-06" @@ default     = "ELBSecurityPolicy-2016-08"
+alb-logs-delivery-whole-bucket @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ resources = ["${aws_s3_bucket.access_logs.arn}/${local.access_logs_prefix}/AWSLogs/${data.aws_caller_identity.current.account_id}/*"] @@ resources = ["${aws_s3_bucket.access_logs.arn}/*"]
+alb-logs-delivery-any-principal @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ identifiers = [data.aws_elb_service_account.current.arn] @@ identifiers = ["*"]
+alb-logs-delivery-wrong-service @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"] @@ identifiers = ["elasticloadbalancing.amazonaws.com"]
+alb-logs-delivery-all-actions @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ actions   = ["s3:PutObject"] @@ actions   = ["s3:*"]
+alb-logs-tls-deny-inverted @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ values   = ["false"] @@ values   = ["true"]
+alb-logs-tls-deny-misses-objects @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ resources = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"] @@ resources = [aws_s3_bucket.access_logs.arn]
+alb-logs-prefix-not-granted @@ modules/alb/main.tf @@ modules/alb @@ tests/policies.tftest.hcl @@ prefix  = local.access_logs_prefix @@ prefix  = "logs"
 boot-lockfile-off @@ bootstrap/outputs.tf @@ bootstrap @@ - @@ "use_lockfile   = true\n" @@ "use_lockfile   = false\n"
+boot-state-tls-deny-inverted @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ Bool = { "aws:SecureTransport" = "false" } @@ Bool = { "aws:SecureTransport" = "true" }
+boot-state-tls-1-0-allowed @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ NumericLessThan = { "s3:TlsVersion" = "1.2" } @@ NumericLessThan = { "s3:TlsVersion" = "1.0" }
+boot-state-deny-misses-objects @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ Resource  = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"] @@ Resource  = [aws_s3_bucket.state.arn]
+boot-state-deny-own-account-only @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ Principal = "*" @@ Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+boot-state-deny-writes-only @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ Action    = "s3:*" @@ Action    = "s3:PutObject"
+boot-key-any-principal @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" } @@ Principal = { AWS = "*" }
+boot-key-foreign-account @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ iam::${local.account_id}:root @@ iam::999999999999:root
 root-master-secret-always-readable @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : [] @@ [module.database.master_user_secret_arn]
 root-deployments-watch-5xx-only @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ for what in ["5xx", "unhealthy"] @@ for what in ["5xx"]
 EOF

@@ -373,6 +373,9 @@ run "flow_log_policies" {
   assert {
     condition = (
       length(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement) == 1 &&
+      jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].Effect == "Allow" &&
+      !can(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].NotAction) &&
+      !can(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].NotResource) &&
       toset(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].Action) == toset(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]) &&
       toset(jsondecode(aws_iam_role_policy.flow_logs.policy).Statement[0].Resource) == toset([aws_cloudwatch_log_group.flow_logs.arn, "${aws_cloudwatch_log_group.flow_logs.arn}:*"])
     )
@@ -382,11 +385,15 @@ run "flow_log_policies" {
   assert {
     condition = (
       length(jsondecode(aws_kms_key.flow_logs.policy).Statement) == 2 &&
+      alltrue([for s in jsondecode(aws_kms_key.flow_logs.policy).Statement : s.Effect == "Allow" && s.Resource == "*" && !can(s.NotAction) && !can(s.NotPrincipal)]) &&
       jsondecode(aws_kms_key.flow_logs.policy).Statement[0].Principal == { AWS = "arn:aws:iam::123456789012:root" } &&
+      jsondecode(aws_kms_key.flow_logs.policy).Statement[0].Action == "kms:*" &&
+      !can(jsondecode(aws_kms_key.flow_logs.policy).Statement[0].Condition) &&
       jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Principal == { Service = "logs.us-east-1.amazonaws.com" } &&
+      toset(flatten([jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Action])) == toset(["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]) &&
       jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Condition == { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:us-east-1:123456789012:log-group:log-vpc-flow-prod-td01" } }
     )
-    error_message = "The flow log key may be used by CloudWatch Logs for the flow log group only."
+    error_message = "The flow log key must hold account administration and CloudWatch Logs use for the flow log group only."
   }
 }
 
@@ -404,11 +411,6 @@ run "flow_logs_encrypted" {
   }
 
   assert {
-    condition     = strcontains(aws_kms_key.flow_logs.policy, "logs.us-east-1.amazonaws.com") && strcontains(aws_kms_key.flow_logs.policy, "log-group:log-vpc-flow-prod-td01")
-    error_message = "KMS key policy must let CloudWatch Logs use the key for the flow log group only."
-  }
-
-  assert {
     condition     = aws_cloudwatch_log_group.flow_logs.retention_in_days == 365
     error_message = "Flow log retention default must be 365 days."
   }
@@ -418,13 +420,7 @@ run "flow_logs_encrypted" {
     error_message = "Flow log must capture ALL traffic into the CloudWatch log group."
   }
 
-  assert {
-    condition = (
-      !strcontains(aws_iam_role_policy.flow_logs.policy, "\"*\"") &&
-      strcontains(aws_iam_role_policy.flow_logs.policy, "log-group:log-vpc-flow-prod-td01")
-    )
-    error_message = "Flow log role policy must be limited to the flow log group (no wildcard resource)."
-  }
+  # The key and role policies themselves are asserted exactly in run "flow_log_policies".
 }
 
 run "naming_and_tags" {
