@@ -134,6 +134,25 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ string) err
 	return nil
 }
 
+func (s *Server) handleAnalysis(w http.ResponseWriter, r *http.Request, _ string) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := query(r); err != nil {
+		return err
+	}
+	d, err := s.ctl.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if d.Analysis == nil {
+		return deploy.Errorf("api.analysis", deploy.KindNotFound, "deployment %s has no analysis (its service has no analysis block, or it never reached the shift)", id)
+	}
+	writeJSON(w, http.StatusOK, d.Analysis)
+	return nil
+}
+
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, _ string) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -9,6 +9,7 @@
 //	GET  /v1/services                          services with live weights
 //	GET  /v1/deployments/{id}                  one deployment
 //	GET  /v1/deployments/{id}/events           ?after=SEQ -> audit events, oldest first
+//	GET  /v1/deployments/{id}/analysis         the deployment's analysis: verdicts, measurements, why
 //	POST /v1/deployments/{id}/abort|pause|resume|promote   {"reason"?} -> 200 deployment
 //	POST /v1/reload                            re-read the configuration (services, tokens)
 //	GET  /healthz, /readyz, /metrics           no authentication
@@ -110,6 +111,7 @@ func New(o Options) (*Server, error) {
 	s.route("GET /v1/services", false, s.handleServices)
 	s.route("GET /v1/deployments/{id}", false, s.handleGet)
 	s.route("GET /v1/deployments/{id}/events", false, s.handleEvents)
+	s.route("GET /v1/deployments/{id}/analysis", false, s.handleAnalysis)
 	s.route("POST /v1/deployments/{id}/abort", true, s.action(s.ctl.Abort))
 	s.route("POST /v1/deployments/{id}/pause", true, s.action(s.ctl.Pause))
 	s.route("POST /v1/deployments/{id}/resume", true, s.action(s.ctl.Resume))

@@ -147,6 +147,7 @@ automatically within seconds.
 		a.actionCommand("resume", "Resume a paused deployment"),
 		a.actionCommand("promote", "Promote a deployment: skip its remaining steps and bakes"),
 		a.eventsCommand(),
+		a.analysisCommand(),
 		a.watchCommand(),
 		a.reloadCommand(),
 		provisionCommand(),

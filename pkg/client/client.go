@@ -201,6 +201,19 @@ func (c *Client) Deployment(ctx context.Context, id string) (*deploy.Deployment,
 	return &d, nil
 }
 
+// Analysis returns a deployment's analysis run.
+func (c *Client) Analysis(ctx context.Context, id string) (*deploy.AnalysisRun, error) {
+	p, err := seg(id)
+	if err != nil {
+		return nil, err
+	}
+	var a deploy.AnalysisRun
+	if err := c.do(ctx, http.MethodGet, "/v1/deployments/"+p+"/analysis", nil, nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // ListOptions filters a service's history.
 type ListOptions struct {
 	ActiveOnly bool

@@ -124,6 +124,8 @@ type Service struct {
 	StepTimeout         deploy.Duration  `yaml:"step_timeout"`
 	UnhealthyAfter      deploy.Duration  `yaml:"unhealthy_after"`
 	UnhealthyMax        *int             `yaml:"unhealthy_max"`
+	// Analysis judges this service's releases from evidence (README, "Analysis").
+	Analysis *deploy.AnalysisSpec `yaml:"analysis"`
 	// Guards override the top-level guards block for this service.
 	Guards `yaml:",inline"`
 }
@@ -342,6 +344,7 @@ func (c *Config) Validate() error {
 				add("%s.strategy.%s", p, deploy.MessageOf(err))
 			}
 		}
+		c.checkAnalysis(p, s, add)
 		c.checkGuards(p, s.Guards.resolve(c.Guards), add)
 		if s.UnhealthyMax != nil && *s.UnhealthyMax < 0 {
 			add("%s.unhealthy_max: must be >= 0", p)
@@ -406,6 +409,10 @@ func (c *Config) DomainServices() map[string]deploy.Service {
 		}
 		if s.DeregDelay != nil {
 			d.DeregDelay = *s.DeregDelay
+		}
+		if s.Analysis != nil {
+			a := s.Analysis.WithDefaults()
+			d.Analysis = &a
 		}
 		switch {
 		case s.UnhealthyMax != nil:

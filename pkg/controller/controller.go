@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/switchyard/switchyard/pkg/analysis"
 	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/guard"
@@ -29,9 +30,14 @@ type Options struct {
 	Router     deploy.TrafficRouter
 	Containers deploy.Containers
 	Alarms     deploy.Alarms
-	Images     deploy.Images  // optional: without it, tags are not checked against a registry
-	Scaling    deploy.Scaling // optional: without it, auto scaling is not handed over after a release
-	Services   map[string]deploy.Service
+	Images     deploy.Images // optional: without it, tags are not checked against a registry
+	// Analysis runs the services' analyses; optional: without it, a service with an analysis block
+	// cannot be deployed.
+	Analysis *analysis.Engine
+	// AnalysisCheckpoint paces the stores of a running analysis between verdict changes (default 15s).
+	AnalysisCheckpoint time.Duration
+	Scaling            deploy.Scaling // optional: without it, auto scaling is not handed over after a release
+	Services           map[string]deploy.Service
 	// PollInterval paces guard readings (alarms, ECS, readiness) and decisions (default 1s).
 	PollInterval time.Duration
 	// RouteRefresh paces the background read of every service's live weights that GET /v1/services
@@ -55,14 +61,15 @@ type Options struct {
 
 // Controller accepts deployment requests and runs them.
 type Controller struct {
-	o       Options
-	store   deploy.Store
-	shifter *shifter.Shifter
-	obs     *guard.Observer
-	clock   clock.Clock
-	log     *zap.Logger
-	routes  *routeCache
-	live    liveReads
+	o        Options
+	store    deploy.Store
+	shifter  *shifter.Shifter
+	obs      *guard.Observer
+	analysis *analysis.Engine
+	clock    clock.Clock
+	log      *zap.Logger
+	routes   *routeCache
+	live     liveReads
 
 	mu       sync.Mutex
 	services map[string]deploy.Service
@@ -94,6 +101,9 @@ func New(o Options) (*Controller, error) {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
+	if o.AnalysisCheckpoint <= 0 {
+		o.AnalysisCheckpoint = defaultAnalysisCheckpoint
+	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = 100 * time.Millisecond
 	}
@@ -110,6 +120,7 @@ func New(o Options) (*Controller, error) {
 		o:        o,
 		store:    o.Store,
 		shifter:  shifter.New(o.Router),
+		analysis: o.Analysis,
 		obs:      guard.NewObserver(o.Alarms, o.Containers, o.Router, o.PollInterval, o.Clock, o.Log.Named("guards")),
 		clock:    o.Clock,
 		log:      o.Log,

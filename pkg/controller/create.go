@@ -37,6 +37,9 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 	if err != nil {
 		return nil, err
 	}
+	if steps, err = c.analysisSteps(svc, steps); err != nil {
+		return nil, err
+	}
 	if active, err := c.store.ActiveDeployment(ctx, svc.Name); err == nil {
 		return nil, &deploy.Error{Op: op, Kind: deploy.KindConflict, ActiveID: active.ID,
 			Message: "service " + svc.Name + " already has an active deployment " + active.ID}

@@ -40,6 +40,8 @@ type observation struct {
 	// deregDelay is how long the old target group drains before the old slot may be retired.
 	deregDelay time.Duration
 	policy     deploy.StalePolicy
+	// analysis is the deployment's analysis as it stands, nil when none runs.
+	analysis *deploy.AnalysisRun
 }
 
 // decision is decide's answer: one action, the trigger or weights it needs, and when to look again
@@ -62,6 +64,9 @@ func decide(d *deploy.Deployment, o observation) decision {
 	}
 	if o.unhealthy != nil {
 		return decision{act: actRollback, trigger: o.unhealthy, why: o.unhealthy.Reason}
+	}
+	if t := analysisTrigger(o.analysis, o.now); t != nil {
+		return decision{act: actRollback, trigger: t, why: t.Reason}
 	}
 	if len(o.verdict.Stale) > 0 {
 		reason := "guards not readable: " + strings.Join(o.verdict.Stale, "; ")

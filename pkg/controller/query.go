@@ -41,6 +41,11 @@ func (c *Controller) Get(ctx context.Context, id string) (*deploy.Deployment, er
 			}
 			d.Guard = append(d.Guard, st)
 		}
+		if c.analysis != nil {
+			if a, ok := c.analysis.Status(d.ID); ok {
+				d.Analysis = &a
+			}
+		}
 	}
 	return d, nil
 }

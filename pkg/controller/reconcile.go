@@ -20,11 +20,15 @@ import (
 func (r *runner) reconcile(ctx context.Context) error {
 	r.watch(true)
 	r.phaseSince = r.now()
+	if t := r.startAnalysis(); t != nil {
+		return r.startRollback(ctx, *t, "")
+	}
 	for {
 		ev, _ := r.evaluate()
 		now := r.now()
+		an := r.analysisRun()
 		dec := decide(r.d, observation{now: now, verdict: ev.verdict, unhealthy: ev.unhealthy,
-			deregDelay: r.deregDelay(ctx), policy: r.svc.GuardStalePolicy})
+			deregDelay: r.deregDelay(ctx), policy: r.svc.GuardStalePolicy, analysis: an})
 		if dec.act != actWait {
 			r.logger().Debug("decision", zap.String("action", dec.act.String()), zap.String("why", dec.why))
 		}
@@ -63,6 +67,7 @@ func (r *runner) reconcile(ctx context.Context) error {
 			continue
 		case actShifted:
 			r.observeStep()
+			r.stopAnalysis()
 			r.d.State, r.d.ShiftedAt = deploy.StateFinalizing, &now
 			if err := r.save(ctx, "", "shifted", "all traffic on "+string(r.d.To), nil); err != nil {
 				return err
@@ -79,6 +84,9 @@ func (r *runner) reconcile(ctx context.Context) error {
 		if since := r.freshSince(); !ev.verdict.Fresh && r.d.TaskDef != "" && !since.Equal(r.demandedFor) {
 			r.c.obs.Demand(r.d.ID) // once per bake (or phase) that waits for evidence newer than its start
 			r.demandedFor = since
+		}
+		if err := r.checkpointAnalysis(ctx, an); err != nil {
+			return err
 		}
 		if err := r.await(ctx, dec); err != nil {
 			return err
@@ -101,6 +109,7 @@ func (r *runner) await(ctx context.Context, dec decision) error {
 		return ctx.Err()
 	case <-wake:
 	case <-r.notify:
+	case <-r.analysisNotify:
 	case cmd := <-r.cmds:
 		r.apply(ctx, cmd)
 		if r.d.State == deploy.StateRollingBack || r.d.State.Terminal() {

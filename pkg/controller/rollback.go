@@ -24,6 +24,7 @@ func (r *runner) startRollback(ctx context.Context, t rollback.Trigger, actor st
 		return errInterrupted
 	}
 	from := d.State
+	r.stopAnalysis()
 	d.State, d.Cause, d.Reason = deploy.StateRollingBack, t.Cause, t.Reason
 	detail := map[string]string{"cause": string(t.Cause), "from_state": string(from)}
 	for k, v := range t.Detail {

@@ -59,6 +59,9 @@ type runner struct {
 	lastConflict time.Time         // the last version conflict adopted
 	pending      *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
 	sentAt       time.Time
+
+	analysisNotify <-chan struct{} // the analysis' "new verdict" signal, nil when none runs
+	analysisSaved  time.Time       // the last checkpoint of the analysis
 }
 
 type deferredEvent struct {
@@ -85,6 +88,7 @@ func (r *runner) logger() *zap.Logger { return logging.ForDeployment(r.c.log, r.
 func (r *runner) run(ctx context.Context, recovering bool) {
 	defer close(r.done)
 	defer r.unwatch()
+	defer r.quitAnalysis()
 	if recovering {
 		err := r.recover(ctx)
 		r.c.recovering.Add(-1)
@@ -201,6 +205,11 @@ func (r *runner) idle(ctx context.Context, d time.Duration) {
 			}
 			if v, _ := r.evaluate(); v.trigger() != nil {
 				_ = r.startRollback(ctx, *v.trigger(), "")
+				return
+			}
+		case <-r.analysisNotify:
+			if t := analysisTrigger(r.analysisRun(), r.now()); t != nil && r.guarded() {
+				_ = r.startRollback(ctx, *t, "")
 				return
 			}
 		}

@@ -29,6 +29,11 @@ func (e *storeError) Unwrap() error { return e.err }
 func (r *runner) save(ctx context.Context, actor, action, reason string, detail map[string]string) error {
 	r.d.UpdatedAt = r.now()
 	r.d.Guard, r.d.Live = nil, nil
+	if r.analysisNotify != nil {
+		if a, ok := r.c.analysis.Status(r.d.ID); ok {
+			r.d.Analysis = &a
+		}
+	}
 	delay := 50 * time.Millisecond
 	for {
 		err := r.c.store.UpdateDeployment(context.WithoutCancel(ctx), r.d)

@@ -3,8 +3,10 @@ package controller
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/rollback"
 )
 
 func init() { stepKinds[deploy.StepWeight] = decideWeightStep }
@@ -27,11 +29,31 @@ func decideWeightStep(d *deploy.Deployment, step deploy.Step, o observation) dec
 	if d.Step == len(d.Steps)-1 {
 		return decision{act: actShifted, why: "all traffic on " + string(d.To)}
 	}
+	baked := fmt.Sprintf("step %d/%d baked", d.Step+1, len(d.Steps))
 	if end := d.StepStartedAt.Add(step.Bake.D()); o.now.Before(end) {
+		if a := o.analysis; a != nil && a.Verdict == deploy.VerdictPass && d.Spec.Analysis.EarlyPass && o.verdict.Fresh {
+			return decision{act: actAdvance, why: baked + " early: analysis passed (" + a.Why + ")"}
+		}
 		return decision{act: actWait, wake: end, why: "baking"}
 	}
 	if !o.verdict.Fresh {
 		return decision{act: actWait, why: "bake over; waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
 	}
-	return decision{act: actAdvance, why: fmt.Sprintf("step %d/%d baked", d.Step+1, len(d.Steps))}
+	if a := o.analysis; a != nil && a.Verdict == deploy.VerdictInconclusive {
+		return inconclusive(d, a, o.now, baked, "bake over")
+	}
+	return decision{act: actAdvance, why: baked}
+}
+
+// inconclusive applies analysis.on_inconclusive when a bake or an analysis step ends without a verdict.
+func inconclusive(d *deploy.Deployment, a *deploy.AnalysisRun, now time.Time, advance, ended string) decision {
+	why := ended + " with the analysis inconclusive (" + a.Why + ")"
+	switch d.Spec.Analysis.WithDefaults().OnInconclusive {
+	case deploy.InconclusiveHold:
+		return decision{act: actWait, why: why + ": holding for a verdict (on_inconclusive hold; promote or abort to decide)"}
+	case deploy.InconclusiveRollback:
+		t := rollback.Trigger{Cause: deploy.CauseAnalysis, Reason: why + " (on_inconclusive rollback)", ObservedAt: now}
+		return decision{act: actRollback, trigger: &t, why: t.Reason}
+	}
+	return decision{act: actAdvance, why: advance + "; " + why + ": advancing (on_inconclusive advance)"}
 }

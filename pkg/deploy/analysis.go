@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -178,4 +179,149 @@ type AnalysisPoint struct {
 	BaseValue   float64 `json:"base_value,omitempty"`
 	CanaryValue float64 `json:"canary_value,omitempty"`
 	Verdict     Verdict `json:"verdict"`
+}
+
+// Defaults of the analysis settings.
+const (
+	DefaultAnalysisInterval = time.Second
+	DefaultAnalysisAlpha    = 0.01
+	DefaultErrorLimit       = 4
+	// DefaultPreTrafficGate is how long the implicit analysis step before any traffic waits for the
+	// pre-traffic metrics (probes) to pass.
+	DefaultPreTrafficGate = time.Minute
+)
+
+// WithDefaults returns s with every unset setting at its default.
+func (s AnalysisSpec) WithDefaults() AnalysisSpec {
+	if s.Interval == 0 {
+		s.Interval = Duration(DefaultAnalysisInterval)
+	}
+	if s.Alpha == 0 {
+		s.Alpha = DefaultAnalysisAlpha
+	}
+	if s.OnInconclusive == "" {
+		s.OnInconclusive = InconclusiveAdvance
+	}
+	if s.ConsecutiveErrorLimit == 0 {
+		s.ConsecutiveErrorLimit = DefaultErrorLimit
+	}
+	return s
+}
+
+// IsPreTraffic reports whether m is measured before production traffic (probes by default).
+func (m AnalysisMetric) IsPreTraffic() bool {
+	if m.PreTraffic != nil {
+		return *m.PreTraffic
+	}
+	return m.Provider == ProviderProbe
+}
+
+// HasPreTraffic reports whether any metric is measured before production traffic.
+func (s AnalysisSpec) HasPreTraffic() bool {
+	for _, m := range s.Metrics {
+		if m.IsPreTraffic() {
+			return true
+		}
+	}
+	return false
+}
+
+// Check validates s; every message starts with the field relative to the analysis block. The judges'
+// own settings (margin, quantile, threshold) are checked by the judge package when it is built.
+func (s AnalysisSpec) Check() error {
+	const op = "analysis.Check"
+	bad := func(format string, args ...any) error { return Errorf(op, KindInvalid, format, args...) }
+	switch {
+	case s.Interval < 0 || (s.Interval > 0 && s.Interval.D() < 100*time.Millisecond) || s.Interval.D() > 5*time.Minute:
+		return bad("interval: must be between 100ms and 5m, got %s", s.Interval.D())
+	case s.Alpha < 0 || s.Alpha >= 0.5 || s.Alpha != s.Alpha:
+		return bad("alpha: must be in (0, 0.5), got %v", s.Alpha)
+	case s.ConsecutiveErrorLimit < 0 || s.ConsecutiveErrorLimit > 1000:
+		return bad("consecutive_error_limit: must be between 1 and 1000, got %d", s.ConsecutiveErrorLimit)
+	case len(s.Metrics) == 0:
+		return bad("metrics: at least one metric")
+	}
+	switch s.OnInconclusive {
+	case "", InconclusiveAdvance, InconclusiveHold, InconclusiveRollback:
+	default:
+		return bad("on_inconclusive: one of advance, hold, rollback; got %q", s.OnInconclusive)
+	}
+	seen := map[string]bool{}
+	for i, m := range s.Metrics {
+		if m.Name == "" {
+			return bad("metrics[%d].name: required", i)
+		}
+		if seen[m.Name] {
+			return bad("metrics[%d].name: %q appears twice", i, m.Name)
+		}
+		seen[m.Name] = true
+		if err := m.check(); err != nil {
+			return bad("metrics[%d] (%s).%s", i, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func (m AnalysisMetric) check() error {
+	given := 0
+	for _, p := range []bool{m.Prometheus != nil, m.CloudWatch != nil, m.Probe != nil} {
+		if p {
+			given++
+		}
+	}
+	if given > 1 {
+		return fmt.Errorf("provider: give exactly one of prometheus, cloudwatch, probe")
+	}
+	switch m.Provider {
+	case ProviderPrometheus:
+		q := m.Prometheus
+		switch {
+		case q == nil:
+			return fmt.Errorf("prometheus: required for provider prometheus")
+		case q.URL == "":
+			return fmt.Errorf("prometheus.url: required")
+		case m.Judge == JudgeLatency && q.Buckets == "":
+			return fmt.Errorf("prometheus.buckets: the latency judge needs a histogram query")
+		case m.Judge == JudgeErrors && (q.Requests == "" || q.Errors == ""):
+			return fmt.Errorf("prometheus: the errors judge needs requests and errors queries")
+		}
+	case ProviderCloudWatch:
+		if m.CloudWatch == nil {
+			return fmt.Errorf("cloudwatch: required for provider cloudwatch (an empty block takes the ALB defaults)")
+		}
+		if m.Judge == JudgeLatency {
+			return fmt.Errorf("judge: cloudwatch gives no per-request histogram; use a threshold or the prometheus provider")
+		}
+		switch p := m.CloudWatch.Period; {
+		case p == 0 || p == 1 || p == 5 || p == 10 || p == 30 || (p >= 60 && p%60 == 0):
+		default:
+			return fmt.Errorf("cloudwatch.period: 1, 5, 10, 30 or a multiple of 60 seconds, got %d", p)
+		}
+	case ProviderProbe:
+		switch p := m.Probe; {
+		case p == nil:
+			return fmt.Errorf("probe: required for provider probe")
+		case p.URL == "":
+			return fmt.Errorf("probe.url: required")
+		case p.Rate < 0 || p.Rate > 100:
+			return fmt.Errorf("probe.rate: between 0 and 100 checks a second, got %v", p.Rate)
+		case p.Timeout < 0:
+			return fmt.Errorf("probe.timeout: must not be negative")
+		}
+		if m.Judge != JudgeThreshold {
+			return fmt.Errorf("judge: probes reach only the new colour; judge them with a threshold")
+		}
+	default:
+		return fmt.Errorf("provider: one of prometheus, cloudwatch, probe; got %q", m.Provider)
+	}
+	switch m.Judge {
+	case JudgeErrors, JudgeLatency:
+	case JudgeThreshold:
+		if m.Threshold == nil {
+			return fmt.Errorf("threshold: required for judge threshold")
+		}
+	default:
+		return fmt.Errorf("judge: one of errors, latency, threshold; got %q", m.Judge)
+	}
+	return nil
 }

@@ -65,6 +65,7 @@ const (
 	CauseRecovery  Cause = "recovery"  // the daemon restarted and the recovery policy chose to roll back
 	CauseError     Cause = "error"     // an AWS call kept failing
 	CauseStale     Cause = "stale"     // the guards could not be read for guard_stale_after
+	CauseAnalysis  Cause = "analysis"  // the analysis judged the new release worse (or could not measure it)
 )
 
 // Weights is a traffic split in ALB weights (each 0-999). Percent values are derived, never stored.
@@ -228,6 +229,8 @@ type Service struct {
 	GuardStaleAfter  Duration         `json:"guard_stale_after"`
 	GuardStalePolicy StalePolicy      `json:"guard_stale_policy"`
 	InsufficientData InsufficientData `json:"insufficient_data"`
+	// Analysis, when set, judges every release from evidence (README, "Analysis").
+	Analysis *AnalysisSpec `json:"analysis,omitempty"`
 }
 
 // StalePolicy is what a deployment does when its guards cannot be read for GuardStaleAfter.
@@ -315,6 +318,9 @@ type Deployment struct {
 	// (neither a trigger nor blocking) until they are first read in OK, and guard normally from then on.
 	ForcedAlarms []string `json:"forced_alarms,omitempty"`
 	CreatedBy    string   `json:"created_by"`
+	// Analysis is the run of Spec.Analysis: stored at each verdict change and checkpoint, read live
+	// through the controller while the deployment is active.
+	Analysis *AnalysisRun `json:"analysis,omitempty"`
 	// Guard holds the guarding alarms' last polled states. It is filled when a deployment is read through
 	// the controller and never stored.
 	Guard []AlarmState `json:"guard,omitempty"`

@@ -222,9 +222,9 @@ func checkSteps(field string, steps []Step) error {
 			if !(st.Percent > 0) || st.Percent > 100 {
 				return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: percent %v outside (0, 100]", field, i, st.Percent)
 			}
-		case StepPause:
+		case StepPause, StepAnalysis:
 			if st.Percent != 0 {
-				return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: a pause step with percent %v", field, i, st.Percent)
+				return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: a %s step with percent %v", field, i, st.KindOf(), st.Percent)
 			}
 		default:
 			return Errorf("deploy.CheckReadable", KindInvalid, "%s[%d]: unknown step kind %q", field, i, st.Kind)
@@ -272,6 +272,11 @@ func checkSpec(s Service) error {
 	} {
 		if v < 0 {
 			return Errorf("deploy.CheckReadable", KindInvalid, "spec.%s %s is negative", name, v)
+		}
+	}
+	if s.Analysis != nil {
+		if err := s.Analysis.Check(); err != nil {
+			return Errorf("deploy.CheckReadable", KindInvalid, "spec.analysis: %s", MessageOf(err))
 		}
 	}
 	return checkStrategy("spec.strategy", s.Strategy)

@@ -28,10 +28,16 @@ const (
 	// StepPause holds the deployment, paused and still guarded, at the weights of the step before it
 	// until an operator resumes (the next step follows) or promotes it.
 	StepPause StepKind = "pause"
+	// StepAnalysis holds the weights of the step before it (none before the first weight step: the
+	// release is then seen only through the test listener) until the service's analysis passes (next
+	// step) or fails (rollback). Bake is the longest it waits; then analysis.on_inconclusive applies.
+	StepAnalysis StepKind = "analysis"
 )
 
 // StepKinds lists the accepted step kinds.
-func StepKinds() []string { return []string{string(StepWeight), string(StepPause)} }
+func StepKinds() []string {
+	return []string{string(StepWeight), string(StepPause), string(StepAnalysis)}
+}
 
 // Step is one step of a deployment's plan.
 type Step struct {
@@ -175,6 +181,18 @@ func checkStepList(steps []Step) error {
 			case st.Bake != 0:
 				return bad("steps[%d].bake: a pause step waits for an operator; to wait a fixed time, bake the weight step before it", i)
 			}
+		case StepAnalysis:
+			switch {
+			case last:
+				return bad("steps[%d].kind: the last step must be a weight step of 100, not an analysis", i)
+			case st.Percent != 0:
+				return bad("steps[%d].percent: an analysis step keeps the weights of the step before it", i)
+			case st.Bake <= 0:
+				return bad("steps[%d].bake: an analysis step needs the longest time it waits for a verdict", i)
+			}
+			if msg := bakeProblem(st.Bake); msg != "" {
+				return bad("steps[%d].bake: %s", i, msg)
+			}
 		default:
 			return bad("steps[%d].kind: unknown step kind %q (one of %s)", i, st.Kind, strings.Join(StepKinds(), ", "))
 		}
@@ -230,8 +248,11 @@ func StrategyTypes() []string {
 }
 
 func (s Step) String() string {
-	if s.KindOf() == StepPause {
+	switch s.KindOf() {
+	case StepPause:
 		return "pause"
+	case StepAnalysis:
+		return fmt.Sprintf("analysis (up to %s)", s.Bake)
 	}
 	return fmt.Sprintf("%g%% (bake %s)", s.Percent, s.Bake)
 }
