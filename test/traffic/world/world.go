@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +46,9 @@ type Options struct {
 	AlarmScale float64
 	// StartDelay is how long a new ECS task takes to start (default 200 ms).
 	StartDelay time.Duration
-	// Prometheus starts a real Prometheus scraping the data plane's exporter every second (for the
-	// analysis judges); off by default: it adds about 5 s to start-up.
+	// Prometheus starts a real Prometheus scraping, every second, the data plane's exporter and every
+	// running app task (labels slot, service, target_group, task), for the analysis judges (see
+	// AnalysisMetrics); off by default: it adds about 5 s to start-up.
 	Prometheus bool
 	// Log hears the world's own errors (metric puts, alarm rounds, data plane sync); nil: dropped.
 	Log func(format string, args ...any)
@@ -69,11 +71,15 @@ type World struct {
 	// BlueAlarms and GreenAlarms guard a release to that colour; SharedAlarms every release.
 	SharedAlarms, BlueAlarms, GreenAlarms []string
 	Evaluator                             *alarmeval.Evaluator
-	// Prom is the Prometheus scraping the data plane (Options.Prometheus), else nil.
+	// Prom is the Prometheus scraping the data plane and the tasks (Options.Prometheus), else nil.
 	Prom   *promharness.Server
 	opts   Options
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	tasksChanged chan struct{} // a task started or exited (Options.Prometheus)
+	sdDir        string
+	sdCancel     context.CancelFunc
 }
 
 // New builds the world named o.Name in the kumo emulator at kumoURL.
@@ -99,7 +105,15 @@ func New(ctx context.Context, kumoURL string, o Options) (*World, error) {
 	// The target groups keep kumo's health-check defaults (30 s interval, 5 to turn healthy, 2 to turn
 	// unhealthy, /healthz): kumo v0.33.1 answers ModifyTargetGroup with an empty 400, so the stack's own
 	// settings cannot be set. The data plane scales the interval by HealthScale.
-	w := &World{opts: o, Fleet: apptask.NewFleet(o.Table, nil)}
+	w := &World{opts: o, Fleet: apptask.NewFleet(o.Table, nil), tasksChanged: make(chan struct{}, 1)}
+	if o.Prometheus {
+		w.Fleet.OnChange(func() {
+			select {
+			case w.tasksChanged <- struct{}{}:
+			default: // a rewrite is already due
+			}
+		})
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -136,11 +150,7 @@ func New(ctx context.Context, kumoURL string, o Options) (*World, error) {
 		return nil, err
 	}
 	if o.Prometheus {
-		job, err := promharness.JobFromURL("haproxy", w.Plane.PrometheusURL())
-		if err != nil {
-			return nil, err
-		}
-		if w.Prom, err = promharness.Start(ctx, promharness.Config{Jobs: []promharness.Job{job}}); err != nil {
+		if err := w.startPrometheus(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -265,12 +275,18 @@ func (w *World) ConfigYAML(listen, dbPath string, poll time.Duration, tokens []d
 
 // Close stops everything the world started.
 func (w *World) Close() {
+	if w.sdCancel != nil {
+		w.sdCancel()
+	}
 	if w.cancel != nil {
 		w.cancel()
-		w.wg.Wait()
 	}
+	w.wg.Wait()
 	if w.Prom != nil {
 		w.Prom.Close()
+	}
+	if w.sdDir != "" {
+		os.RemoveAll(w.sdDir)
 	}
 	if w.Front != nil {
 		w.Front.Close()
