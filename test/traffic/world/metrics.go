@@ -22,10 +22,6 @@ const (
 	TasksJob   = "tasks"
 )
 
-// TaskSeriesWindow is how long a stopped task's last counters still count in the latency queries
-// (see AnalysisMetrics); an analysis longer than this sees a decrease when such a task drops out.
-const TaskSeriesWindow = time.Hour
-
 // startPrometheus runs the world's Prometheus and keeps the tasks' file_sd current; it returns once
 // the data plane and every running task are scraped (about 5 s: Prometheus' discovery throttle).
 func (w *World) startPrometheus(ctx context.Context) error {
@@ -136,8 +132,9 @@ const (
 	RequestsQuery   = `sum(haproxy_backend_http_responses_total{` + backendSelector + `})`
 	ErrorsQuery     = `sum(haproxy_backend_http_responses_total{` + backendSelector + `,code="5xx"})`
 	// A task's counters vanish with it, so a plain sum over tasks would fall when one stops; the last
-	// value of each task's series within TaskSeriesWindow keeps the sum monotone (a task never
-	// restarts: a new task is a new instance).
+	// value of each task's series within the past hour keeps the sum monotone (a task never restarts:
+	// a new task is a new instance). A task gone for over an hour drops out: a decrease, which the
+	// engine takes as a counter reset.
 	LatencyRequestsQuery = `sum(max_over_time(http_request_duration_seconds_count{service="{{.Service}}"}[1h]))`
 	LatencyBucketsQuery  = `sum by (le) (max_over_time(http_request_duration_seconds_bucket{service="{{.Service}}"}[1h]))`
 )
