@@ -53,6 +53,10 @@ type Clients struct {
 	DynamoDB    *dynamodb.Client
 	AutoScaling *applicationautoscaling.Client
 
+	// Credentials and Region are the ones every client above uses (Prometheus' SigV4 signing shares them).
+	Credentials aws.CredentialsProvider
+	Region      string
+
 	// Limiter holds the daemon's call budgets, one per API family; every call of the clients above waits
 	// for it (nil: no limit).
 	Limiter *ratelimit.Limiter
@@ -147,6 +151,7 @@ func build(ac aws.Config, endpoints map[string]string, m *metrics.Metrics, lim *
 		return nil
 	}
 	c := &Clients{
+		Credentials: ac.Credentials, Region: ac.Region,
 		ELBv2: elbv2.NewFromConfig(ac, func(o *elbv2.Options) {
 			if u := endpoint(ServiceELBv2); u != nil {
 				o.BaseEndpoint = u

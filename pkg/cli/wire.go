@@ -11,13 +11,17 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/switchyard/switchyard/pkg/analysis"
+	"github.com/switchyard/switchyard/pkg/analysis/probe"
 	"github.com/switchyard/switchyard/pkg/api"
 	"github.com/switchyard/switchyard/pkg/awsclient"
+	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/controller"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
 	"github.com/switchyard/switchyard/pkg/metrics"
+	"github.com/switchyard/switchyard/pkg/prometheus"
 	"github.com/switchyard/switchyard/pkg/provision"
 	"github.com/switchyard/switchyard/pkg/sqlite"
 )
@@ -89,8 +93,14 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		}
 		preflight = append(preflight, check)
 	}
+	prober := probe.New(clock.Real{}, nil)
+	engine := analysis.NewEngine(map[deploy.AnalysisProvider]analysis.Provider{
+		deploy.ProviderProbe:      prober,
+		deploy.ProviderPrometheus: prometheus.New(prometheus.Config{Credentials: clients.Credentials, Region: clients.Region}),
+		deploy.ProviderCloudWatch: awsclient.NewMetricData(clients.CloudWatch),
+	}, clock.Real{}, log.Named("analysis"))
 	ctl, err := controller.New(controller.Options{
-		Preflight: preflight,
+		Preflight: preflight, Analysis: engine,
 		Store:     store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
 		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
 		Log: log, Metrics: m,
@@ -102,6 +112,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 	d := &daemon{Controller: ctl, store: store}
 	closeFn := func() error {
 		ctl.Wait()
+		prober.Close()
 		return store.Close()
 	}
 	return d, closeFn, nil
