@@ -9,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/pkg/schedule"
+	"github.com/switchyard/switchyard/pkg/window"
 )
 
 // Slot names one of a service's two ECS services / target groups. Which slot is live changes with every
@@ -231,6 +234,10 @@ type Service struct {
 	InsufficientData InsufficientData `json:"insufficient_data"`
 	// Analysis, when set, judges every release from evidence (README, "Analysis").
 	Analysis *AnalysisSpec `json:"analysis,omitempty"`
+	// Window, when set, is when this service's steps may start (nil: always); WindowPolicy is what a
+	// deployment caught outside it does (docs/schedules.md).
+	Window       *window.Spec           `json:"window,omitempty"`
+	WindowPolicy schedule.OutsidePolicy `json:"window_policy,omitempty"`
 }
 
 // StalePolicy is what a deployment does when its guards cannot be read for GuardStaleAfter.
@@ -328,8 +335,13 @@ type Deployment struct {
 	// controller while active. Never stored.
 	Live []RouteWeights `json:"live,omitempty"`
 
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// StartAt holds a pending deployment until then (deploy --at): nothing is changed before.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// StepReadyAt is when the current step became ready (the one before it baked): a step's timing
+	// (cron) and window gate are computed from it, so a restart or a late wake recomputes the same start.
+	StepReadyAt   *time.Time `json:"step_ready_at,omitempty"`
 	StepStartedAt *time.Time `json:"step_started_at,omitempty"`
 	// ShiftedAt is when the final weights were verified on To (finalizing starts the dereg wait then).
 	ShiftedAt *time.Time `json:"shifted_at,omitempty"`

@@ -109,6 +109,7 @@ func marshalStored(d *Deployment, version int64) ([]byte, error) {
 	c.Guard, c.Live = nil, nil
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	c.StepStartedAt, c.ShiftedAt, c.RetireAt, c.FinishedAt = utcPtr(c.StepStartedAt), utcPtr(c.ShiftedAt), utcPtr(c.RetireAt), utcPtr(c.FinishedAt)
+	c.StartAt, c.StepReadyAt = utcPtr(c.StartAt), utcPtr(c.StepReadyAt)
 	return json.Marshal(&c)
 }
 
@@ -232,6 +233,10 @@ func checkSteps(field string, steps []Step) error {
 		if err := checkBake(fmt.Sprintf("%s[%d].bake", field, i), st.Bake); err != nil {
 			return err
 		}
+		// A timing the daemon cannot compute (an unknown zone after a tzdata change) is not acted on.
+		if err := st.Timing.Validate(fmt.Sprintf("%s[%d]", field, i)); err != nil {
+			return Invalid("deploy.CheckReadable", "", err)
+		}
 	}
 	return nil
 }
@@ -251,6 +256,9 @@ func checkStrategy(field string, s Strategy) error {
 }
 
 func checkSpec(s Service) error {
+	if err := CheckWindow("deploy.CheckReadable", s.Window, s.WindowPolicy); err != nil {
+		return Errorf("deploy.CheckReadable", KindInvalid, "spec.%s", MessageOf(err))
+	}
 	for slot := range s.ECSServices {
 		if !slot.Valid() {
 			return Errorf("deploy.CheckReadable", KindInvalid, "spec.ecs_services: unknown slot %q", slot)

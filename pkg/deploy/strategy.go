@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/pkg/schedule"
 )
 
 // StrategyType names how traffic moves to the new slot.
@@ -44,6 +46,9 @@ type Step struct {
 	Kind    StepKind `json:"kind,omitempty" yaml:"kind,omitempty"`
 	Percent float64  `json:"percent,omitempty" yaml:"percent,omitempty"`
 	Bake    Duration `json:"bake,omitempty" yaml:"bake,omitempty"`
+	// Timing, when set, holds the step until a wall-clock time (at) or a cron activation (cron, in a
+	// zone), inside the service's window (docs/schedules.md).
+	schedule.Timing `yaml:",inline"`
 }
 
 // KindOf returns the step's kind, weight when unset.
@@ -163,6 +168,12 @@ func checkStepList(steps []Step) error {
 	prev := 0.0
 	for i, st := range steps {
 		last := i == len(steps)-1
+		if err := st.Timing.Validate(fmt.Sprintf("steps[%d]", i)); err != nil {
+			return Invalid(op, "", err)
+		}
+		if !st.Timing.IsZero() && st.KindOf() != StepWeight {
+			return bad("steps[%d]: at and cron apply to weight steps only, not %s steps", i, st.KindOf())
+		}
 		switch st.KindOf() {
 		case StepWeight:
 			if msg := percentProblem(st.Percent, prev, !last); msg != "" {

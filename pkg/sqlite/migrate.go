@@ -53,6 +53,16 @@ CREATE INDEX events_deployment ON events (deployment_id, seq);
 ALTER TABLE events ADD COLUMN event_id TEXT; -- NULL: the writer gave none
 CREATE UNIQUE INDEX events_event_id ON events (event_id) WHERE event_id IS NOT NULL;
 `,
+	// 3: calendar objects (freezes, closures, recurring schedules), each a JSON body with a version.
+	`
+CREATE TABLE objects (
+	kind    TEXT    NOT NULL,
+	id      TEXT    NOT NULL,
+	version INTEGER NOT NULL,
+	body    TEXT    NOT NULL,
+	PRIMARY KEY (kind, id)
+) STRICT;
+`,
 }
 
 // SchemaVersion is the schema version this binary creates and understands.

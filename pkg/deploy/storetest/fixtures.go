@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/schedule"
+	"github.com/switchyard/switchyard/pkg/window"
 )
 
 // Full returns a deployment with every field set to a non-zero value, its times in a non-UTC zone
@@ -15,6 +17,9 @@ func Full(id, service string) *deploy.Deployment {
 		t := time.Date(2025, 3, 14, 15, 9, 26, 535897932, zone).Add(time.Duration(sec) * time.Second)
 		return &t
 	}
+	maxRate := 0.05
+	utcAt := at(-3)
+	*utcAt = utcAt.UTC() // a step's own time keeps its zone in the record: the fixture uses UTC
 	return &deploy.Deployment{
 		ID:      id,
 		Service: service,
@@ -34,6 +39,12 @@ func Full(id, service string) *deploy.Deployment {
 			UnhealthyAfter:  deploy.Duration(20 * time.Second),
 			UnhealthyMax:    1,
 			GuardStaleAfter: deploy.Duration(45 * time.Second), GuardStalePolicy: deploy.StalePause, InsufficientData: deploy.InsufficientOK,
+			Window:       &window.Spec{Zone: "America/New_York", Open: []window.Rule{{Days: window.DaysTrading, From: "07:00", To: "09:00"}}, Closures: window.ClosuresAllow},
+			WindowPolicy: schedule.OutsideRollback,
+			Analysis: &deploy.AnalysisSpec{Interval: deploy.Duration(time.Minute), Metrics: []deploy.AnalysisMetric{{Name: "error-rate",
+				Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeThreshold,
+				Prometheus: &deploy.PrometheusQueries{URL: "http://prom.invalid", Requests: "r", Errors: "e"},
+				Threshold:  &deploy.ThresholdSpec{Value: "error_rate", Max: &maxRate, MinSamples: 3}}}},
 		},
 		ImageTag: "v1.2.3",
 		Image:    "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1.2.3",
@@ -41,7 +52,8 @@ func Full(id, service string) *deploy.Deployment {
 			Type: deploy.StrategySteps, CanaryPercent: 0.5, LinearSteps: 3, Bake: deploy.Duration(1500 * time.Millisecond), PauseBeforeTraffic: true,
 			Steps: []deploy.Step{{Percent: 0.5, Bake: deploy.Duration(time.Minute)}, {Percent: 100}},
 		},
-		Steps:             []deploy.Step{{Percent: 0.5, Bake: deploy.Duration(time.Minute + 1)}, {Percent: 33.333}, {Percent: 100}},
+		Steps: []deploy.Step{{Percent: 0.5, Bake: deploy.Duration(time.Minute + 1), Timing: schedule.Timing{At: utcAt}},
+			{Percent: 33.333, Timing: schedule.Timing{Cron: "45 9 * * 1-5", TZ: "America/New_York"}}, {Percent: 100}},
 		State:             deploy.StatePaused,
 		PausedFrom:        deploy.StateShifting,
 		Step:              1,
@@ -58,15 +70,19 @@ func Full(id, service string) *deploy.Deployment {
 		Promote:           true,
 		ForcedAlarms:      []string{"web-latency"},
 		CreatedBy:         "ci-token",
-		Guard:             []deploy.AlarmState{{Name: "web-5xx", State: "OK", UpdatedAt: *at(-1)}},
-		Live:              []deploy.RouteWeights{{Route: deploy.Route{ListenerARN: "l"}, Weights: deploy.Weights{Blue: 1, Green: 998}}},
-		CreatedAt:         *at(0),
-		UpdatedAt:         *at(1),
-		StepStartedAt:     at(2),
-		ShiftedAt:         at(3),
-		RetireAt:          at(3),
-		FinishedAt:        at(4),
-		Version:           42, // ignored by CreateDeployment
+		Analysis: &deploy.AnalysisRun{StartedAt: utcAt.Add(time.Second), UpdatedAt: utcAt.Add(2 * time.Second), Verdict: deploy.VerdictPass,
+			Why: "error rate below 5%", Metrics: []deploy.MetricStatus{{Name: "error-rate", Verdict: deploy.VerdictPass}}},
+		Guard:         []deploy.AlarmState{{Name: "web-5xx", State: "OK", UpdatedAt: *at(-1)}},
+		Live:          []deploy.RouteWeights{{Route: deploy.Route{ListenerARN: "l"}, Weights: deploy.Weights{Blue: 1, Green: 998}}},
+		CreatedAt:     *at(0),
+		UpdatedAt:     *at(1),
+		StartAt:       at(-5),
+		StepReadyAt:   at(1),
+		StepStartedAt: at(2),
+		ShiftedAt:     at(3),
+		RetireAt:      at(3),
+		FinishedAt:    at(4),
+		Version:       42, // ignored by CreateDeployment
 	}
 }
 
@@ -92,6 +108,7 @@ func Stored(d *deploy.Deployment) *deploy.Deployment {
 		return &u
 	}
 	c.StepStartedAt, c.ShiftedAt, c.RetireAt, c.FinishedAt = utc(c.StepStartedAt), utc(c.ShiftedAt), utc(c.RetireAt), utc(c.FinishedAt)
+	c.StartAt, c.StepReadyAt = utc(c.StartAt), utc(c.StepReadyAt)
 	return &c
 }
 
