@@ -57,8 +57,8 @@
 // the canary's is stochastically smaller), a request above T lands in the canary with probability at
 // most its share of the requests, whatever T is: the exceedance counts are events with the requests
 // as exposure, and the errors judge's martingale applies unchanged, including its robustness to load
-// changing both colours' latency over time. T is the bucket bound whose share of the live colour's
-// requests is nearest Quantile, chosen once from warm-up intervals (at least max(MinRequests,
+// changing both colours' latency over time. T is the smallest bucket bound at or above the live
+// colour's Quantile, chosen once from warm-up intervals (at least max(MinRequests,
 // 10/(1-Quantile)) live requests) that are then not used by the test; it is fixed afterwards so that
 // the exceedance shares have one meaning and the PASS bound (the canary's exceedance share at most
 // the live colour's + Margin, by the same confidence sequences as the errors judge) is about a fixed

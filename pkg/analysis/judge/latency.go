@@ -10,8 +10,8 @@ import (
 
 // latencyJudge compares how often each colour is slower than a threshold taken from the live colour's
 // latency (see the package doc, "latency"). The threshold is chosen once, from intervals before the
-// one it is first applied to (predictable), as the bucket bound whose share of the live colour's
-// requests is nearest Quantile; from then on each interval's exceedances (requests above it) feed the
+// one it is first applied to (predictable), as the smallest bucket bound at or above the live
+// colour's Quantile; from then on each interval's exceedances (requests above it) feed the
 // same rate-ratio martingale as the errors judge, with the interval's requests as exposure.
 type latencyJudge struct {
 	alpha, margin, q, minRequests float64
@@ -58,7 +58,7 @@ func (j *latencyJudge) Observe(iv Interval) {
 		// threshold depend on the counts it splits.
 		s.Warmup = accumulate(s.Warmup, iv.Base)
 		if s.Warmup.Requests >= j.warmupRequests() {
-			s.Threshold = nearestBound(s.Warmup, j.q)
+			s.Threshold = quantileBound(s.Warmup, j.q)
 		}
 		return
 	}
@@ -85,22 +85,20 @@ func (j *latencyJudge) Observe(iv Interval) {
 	}
 }
 
-// nearestBound is the bucket bound whose cumulative share of a's requests is nearest q, among bounds
-// some requests exceed (a bound nobody exceeds carries no evidence).
-func nearestBound(a Arm, q float64) float64 {
-	best, bestD := 0.0, math.Inf(1)
+// quantileBound is the smallest bucket bound at or above a's q-quantile: the live colour's requests
+// exceed it at most a share 1-q of the time, and a slower colour much more often. A bound that no
+// live request exceeds is the most telling one, not one to skip: when all live requests fall in the
+// first bucket, a release that pushes them past it is seen at once.
+func quantileBound(a Arm, q float64) float64 {
 	for _, b := range a.Buckets {
-		if b.Le <= 0 || b.Count >= a.Requests {
-			continue
-		}
-		if d := math.Abs(b.Count/a.Requests - q); d < bestD {
-			best, bestD = b.Le, d
+		if b.Le > 0 && b.Count >= q*a.Requests {
+			return b.Le
 		}
 	}
-	if best == 0 && len(a.Buckets) > 0 { // everything fell in the first bucket(s): take the last bound
-		best = a.Buckets[len(a.Buckets)-1].Le
+	if n := len(a.Buckets); n > 0 {
+		return a.Buckets[n-1].Le
 	}
-	return best
+	return 0
 }
 
 // exceed is how many of a's requests took longer than le; false when a has requests but no bucket le.
