@@ -24,18 +24,35 @@ type trafficEnv struct {
 	tw *world.World
 }
 
-func newTrafficEnv(t testing.TB, name string, poll time.Duration, table *apptask.Table, alarmScale float64, strategyYAML string) *trafficEnv {
+// envOption changes a traffic env before its daemon starts: the world's options, and service settings
+// that need the world (its Prometheus, its test listener).
+type envOption struct {
+	world   func(*world.Options)
+	service func(*world.World) string
+}
+
+func newTrafficEnv(t testing.TB, name string, poll time.Duration, table *apptask.Table, alarmScale float64, strategyYAML string, opts ...envOption) *trafficEnv {
 	t.Helper()
 	k := emulator.Shared(t)
 	ctx := emulator.Context(t, 5*time.Minute)
 	worlds++
 	name = fmt.Sprintf("%s%d", name, worlds)
-	tw, err := world.New(ctx, k.URL, world.Options{Name: name, Tags: []string{"v2", "v3", "v4", "v5"}, Table: table,
-		AlarmScale: alarmScale, Log: t.Logf})
+	o := world.Options{Name: name, Tags: []string{"v2", "v3", "v4", "v5"}, Table: table, AlarmScale: alarmScale, Log: t.Logf}
+	for _, opt := range opts {
+		if opt.world != nil {
+			opt.world(&o)
+		}
+	}
+	tw, err := world.New(ctx, k.URL, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tw.Close)
+	for _, opt := range opts {
+		if opt.service != nil {
+			strategyYAML += opt.service(tw)
+		}
+	}
 	dir := t.TempDir()
 	e := &env{t: t, w: tw.World, db: filepath.Join(dir, "switchyard.db"), cfg: filepath.Join(dir, "switchyard.yaml"), ctx: ctx, name: name}
 	port, err := emulator.FreePort()
