@@ -72,6 +72,10 @@ func (r *runner) handle(ctx context.Context, cmd command) (*deploy.Deployment, e
 			now := r.now()
 			d.StepStartedAt = &now // the bake starts again: the release was not watched advancing
 		}
+		if d.State == deploy.StateShifting && d.StepStartedAt == nil {
+			now := r.now()
+			d.StepReadyAt = &now // the step is ready from the resume: its timing counts from here
+		}
 		if err := r.save(ctx, cmd.req.Actor, "resume", cmd.req.Reason, nil); err != nil {
 			return nil, err
 		}

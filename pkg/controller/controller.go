@@ -57,6 +57,10 @@ type Options struct {
 	// only the time of day.
 	Clock clock.Clock
 	Now   func() time.Time
+	// Calendar is the exchange calendar of the services' windows (default NYSE, no closures); Objects
+	// stores freezes, closures and schedules (optional: without it they cannot be added).
+	Calendar Calendar
+	Objects  deploy.ObjectStore
 }
 
 // Controller accepts deployment requests and runs them.
@@ -70,6 +74,8 @@ type Controller struct {
 	log      *zap.Logger
 	routes   *routeCache
 	live     liveReads
+	cal      *calState
+	sched    *scheduler
 
 	mu       sync.Mutex
 	services map[string]deploy.Service
@@ -116,7 +122,12 @@ func New(o Options) (*Controller, error) {
 	}
 	o.Now = o.Clock.Now
 	o.Router = newBatchReader(o.Router)
+	cal, err := newCalState(o.Calendar)
+	if err != nil {
+		return nil, err
+	}
 	c := &Controller{
+		cal:      cal,
 		o:        o,
 		store:    o.Store,
 		shifter:  shifter.New(o.Router),
@@ -144,8 +155,14 @@ func (c *Controller) Start(ctx context.Context) error {
 	c.mu.Lock()
 	c.ctx = ctx
 	c.mu.Unlock()
+	if err := c.loadCalendar(ctx); err != nil {
+		return err
+	}
 	go c.obs.Run(ctx)
 	go c.routes.run(ctx)
+	if err := c.startSchedules(ctx); err != nil {
+		return err
+	}
 	active, err := c.store.ListDeployments(ctx, deploy.ListFilter{ActiveOnly: true, Limit: deploy.MaxListLimit})
 	if err != nil {
 		return deploy.Wrap("controller.Start", "", err, "list unfinished deployments")

@@ -40,6 +40,9 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 	if steps, err = c.analysisSteps(svc, steps); err != nil {
 		return nil, err
 	}
+	if _, err := c.plan(svc, req, steps); err != nil {
+		return nil, err
+	}
 	if active, err := c.store.ActiveDeployment(ctx, svc.Name); err == nil {
 		return nil, &deploy.Error{Op: op, Kind: deploy.KindConflict, ActiveID: active.ID,
 			Message: "service " + svc.Name + " already has an active deployment " + active.ID}
@@ -72,13 +75,16 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 		ID: id.String(), Service: svc.Name, Spec: svc, ImageTag: req.ImageTag, Image: image,
 		Strategy: strategy, Steps: steps, State: deploy.StatePending, Step: -1,
 		From: from, To: from.Other(), Weights: live, CreatedBy: req.Actor, ForcedAlarms: forced,
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, StartAt: utcPtr(req.StartAt),
 	}
 	if err := c.store.CreateDeployment(ctx, d); err != nil {
 		return nil, err
 	}
 	detail := map[string]string{"image": image, "strategy": string(strategy.Type), "steps": describeSteps(steps),
 		"from": string(d.From), "to": string(d.To), "weights": d.Weights.String()}
+	if d.StartAt != nil {
+		detail["start_at"] = d.StartAt.Format(time.RFC3339)
+	}
 	if req.Force {
 		detail["force"] = "true"
 		detail["forced_alarms"] = strings.Join(forced, ",")

@@ -8,6 +8,8 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/guard"
 	"github.com/switchyard/switchyard/pkg/rollback"
+	"github.com/switchyard/switchyard/pkg/schedule"
+	"github.com/switchyard/switchyard/pkg/window"
 )
 
 // action is what the reconciler does next for a deployment that may carry traffic (shifting, paused,
@@ -42,6 +44,12 @@ type observation struct {
 	policy     deploy.StalePolicy
 	// analysis is the deployment's analysis as it stands, nil when none runs.
 	analysis *deploy.AnalysisRun
+	// window is the service's window on the calendar and freezes as they are now (nil: always open);
+	// windowErr says why it could not be built (no step then starts); timeouts are a step's worst
+	// case besides its bake.
+	window    *window.Window
+	windowErr error
+	timeouts  schedule.Timeouts
 }
 
 // decision is decide's answer: one action, the trigger or weights it needs, and when to look again
@@ -104,6 +112,9 @@ func decide(d *deploy.Deployment, o observation) decision {
 }
 
 func decideShift(d *deploy.Deployment, o observation) decision {
+	if dec, ok := outsideWindow(d, o); ok {
+		return dec
+	}
 	if d.Promote && d.Step < len(d.Steps)-1 {
 		return decision{act: actPromote, why: "promoted: skipping to 100%"}
 	}

@@ -71,7 +71,8 @@ func (r *runner) prepare(ctx context.Context) error {
 		// The release is held so that it can be checked on the test listener: that must work.
 		return deploy.Wrap("prepare", "", err, "point the test listener at "+string(d.To))
 	}
-	d.State, d.Step, d.StepStartedAt = deploy.StateShifting, 0, nil
+	now := r.now()
+	d.State, d.Step, d.StepStartedAt, d.StepReadyAt = deploy.StateShifting, 0, nil, &now
 	if hold {
 		// One write: a crash or a failed write can never let traffic move past the hold.
 		d.PausedFrom, d.State = deploy.StateShifting, deploy.StatePaused

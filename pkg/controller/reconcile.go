@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,8 +28,11 @@ func (r *runner) reconcile(ctx context.Context) error {
 		ev, _ := r.evaluate()
 		now := r.now()
 		an := r.analysisRun()
+		changes := r.c.calendarChanges() // taken before the window: a change after it wakes this round
+		w, werr := r.c.window(r.svc)
 		dec := decide(r.d, observation{now: now, verdict: ev.verdict, unhealthy: ev.unhealthy,
-			deregDelay: r.deregDelay(ctx), policy: r.svc.GuardStalePolicy, analysis: an})
+			deregDelay: r.deregDelay(ctx), policy: r.svc.GuardStalePolicy, analysis: an,
+			window: w, windowErr: werr, timeouts: r.svc.StepTimeouts()})
 		if dec.act != actWait {
 			r.logger().Debug("decision", zap.String("action", dec.act.String()), zap.String("why", dec.why))
 		}
@@ -41,7 +45,7 @@ func (r *runner) reconcile(ctx context.Context) error {
 			}
 			continue
 		case actPromote:
-			r.d.Step, r.d.StepStartedAt = len(r.d.Steps)-1, nil
+			r.d.Step, r.d.StepStartedAt, r.d.StepReadyAt = len(r.d.Steps)-1, nil, &now
 			if err := r.save(ctx, "", "promote.skip", "skipping to 100%", nil); err != nil {
 				return err
 			}
@@ -60,7 +64,7 @@ func (r *runner) reconcile(ctx context.Context) error {
 		case actAdvance:
 			r.observeStep()
 			r.d.Step++
-			r.d.StepStartedAt = nil
+			r.d.StepStartedAt, r.d.StepReadyAt = nil, &now
 			if err := r.save(ctx, "", "step.baked", fmt.Sprintf("step %d/%d baked", r.d.Step, len(r.d.Steps)), nil); err != nil {
 				return err
 			}
@@ -88,15 +92,27 @@ func (r *runner) reconcile(ctx context.Context) error {
 		if err := r.checkpointAnalysis(ctx, an); err != nil {
 			return err
 		}
-		if err := r.await(ctx, dec); err != nil {
+		if dec.why != r.heldWhy && dec.act == actWait && strings.Contains(dec.why, " held: ") {
+			// A hold is audited once per reason, so the trail says when and why a step waited.
+			r.c.event(ctx, r.d, "", "step.hold", dec.why, map[string]string{"until": formatWake(dec.wake)})
+		}
+		r.heldWhy = dec.why
+		if err := r.await(ctx, dec, changes); err != nil {
 			return err
 		}
 	}
 }
 
+func formatWake(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 // await waits for new readings, a command or the decision's wake time (at most a poll interval, so
 // staleness is noticed even when nothing arrives).
-func (r *runner) await(ctx context.Context, dec decision) error {
+func (r *runner) await(ctx context.Context, dec decision, changes <-chan struct{}) error {
 	d := r.c.o.PollInterval
 	if !dec.wake.IsZero() {
 		d = min(d, max(dec.wake.Sub(r.now()), 0))
@@ -110,6 +126,7 @@ func (r *runner) await(ctx context.Context, dec decision) error {
 	case <-wake:
 	case <-r.notify:
 	case <-r.analysisNotify:
+	case <-changes: // a freeze or closure changed: look at the window again now
 	case cmd := <-r.cmds:
 		r.apply(ctx, cmd)
 		if r.d.State == deploy.StateRollingBack || r.d.State.Terminal() {

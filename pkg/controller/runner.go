@@ -62,6 +62,7 @@ type runner struct {
 
 	analysisNotify <-chan struct{} // the analysis' "new verdict" signal, nil when none runs
 	analysisSaved  time.Time       // the last checkpoint of the analysis
+	heldWhy        string          // the last decision's reason (a step hold is audited once per reason)
 }
 
 type deferredEvent struct {
@@ -104,6 +105,10 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 		var err error
 		switch r.d.State {
 		case deploy.StatePending, deploy.StatePreparing:
+			if r.d.State == deploy.StatePending && r.d.StartAt != nil && r.now().Before(*r.d.StartAt) {
+				r.awaitStart(ctx)
+				continue
+			}
 			err = r.prepare(ctx)
 		case deploy.StateShifting, deploy.StatePaused:
 			err = r.reconcile(ctx)
@@ -213,6 +218,19 @@ func (r *runner) idle(ctx context.Context, d time.Duration) {
 				return
 			}
 		}
+	}
+}
+
+// awaitStart holds a pending deployment until its StartAt (deploy --at): nothing is read or changed
+// before, so nothing is guarded; an abort ends it.
+func (r *runner) awaitStart(ctx context.Context) {
+	wake, stop := r.c.clock.After(r.d.StartAt.Sub(r.now()))
+	defer stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case cmd := <-r.cmds:
+		r.apply(ctx, cmd)
 	}
 }
 

@@ -20,7 +20,8 @@ func decidePauseStep(d *deploy.Deployment, _ deploy.Step, _ observation) decisio
 func (r *runner) pauseAtStep(ctx context.Context, why string) error {
 	d := r.d
 	d.Step++
-	d.StepStartedAt = nil
+	now := r.now()
+	d.StepStartedAt, d.StepReadyAt = nil, &now
 	d.PausedFrom, d.State = deploy.StateShifting, deploy.StatePaused
 	return r.save(ctx, "", "pause", why+": resume to continue, or promote", map[string]string{"weights": d.Weights.String()})
 }

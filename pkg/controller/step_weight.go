@@ -17,6 +17,13 @@ func init() { stepKinds[deploy.StepWeight] = decideWeightStep }
 func decideWeightStep(d *deploy.Deployment, step deploy.Step, o observation) decision {
 	target := deploy.Split(d.To, step.Percent)
 	if d.Weights != target || d.Intended != nil {
+		if d.Intended == nil && d.StepStartedAt == nil && target.Of(d.To) > d.Weights.Of(d.To) {
+			// A step that moves traffic forwards starts only when its timing and its window allow
+			// (a change already journalled is finished: it was decided inside the window).
+			if dec, hold := stepGate(d, step, o); hold {
+				return dec
+			}
+		}
 		if !o.verdict.Fresh && target.Of(d.To) > d.Weights.Of(d.To) {
 			return decision{act: actWait, why: "waiting for fresh readings of " + strings.Join(o.verdict.Waiting, ", ")}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchyard/switchyard/pkg/calendar"
 	"github.com/switchyard/switchyard/pkg/schedule"
@@ -115,3 +116,15 @@ func CheckObject(op string, o *Object) error {
 // ObjectAuditID is the audit trail key of a calendar object's events ("freeze/<id>"), so that
 // Store.Events reads its history like a deployment's.
 func ObjectAuditID(kind ObjectKind, id string) string { return fmt.Sprintf("%s/%s", kind, id) }
+
+// ImageTag is one tag of an image repository and when it was pushed.
+type ImageTag struct {
+	Tag      string    `json:"tag"`
+	PushedAt time.Time `json:"pushed_at"`
+}
+
+// TagLister lists a repository's tags (ECR DescribeImages), for recurring schedules that deploy the
+// newest matching tag. checked is false (nil error) for a repository the lister does not know.
+type TagLister interface {
+	ListTags(ctx context.Context, repository string) (tags []ImageTag, checked bool, err error)
+}

@@ -13,6 +13,10 @@ type CreateRequest struct {
 	// Force accepts the deployment although a guarding alarm is already in ALARM; Reason is then
 	// required, and the forced guards are named in the audit trail.
 	Force bool `json:"force,omitempty"`
+	// StartAt holds the deployment, pending and changing nothing, until then (deploy --at).
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// DryRun returns the timeline (DryRun) and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // ActionRequest is an operator action (abort, pause, resume, promote) on a deployment.

@@ -32,12 +32,12 @@ const (
 
 // Entry is one line of a dry run.
 type Entry struct {
-	At   time.Time
-	Kind EntryKind
-	Step int // index of the step, -1 for the deployment as a whole
+	At   time.Time `json:"at"`
+	Kind EntryKind `json:"kind"`
+	Step int       `json:"step"` // index of the step, -1 for the deployment as a whole
 	// Percent is the new release's share after the entry (its weights: Percent / 100-Percent).
-	Percent float64
-	Text    string
+	Percent float64 `json:"percent"`
+	Text    string  `json:"text"`
 }
 
 // Timeline is the dry run of a deployment requested at start: every step's start and weights, its
