@@ -13,7 +13,8 @@ type AnalysisSpec struct {
 	// Interval between measurements (default 1 s).
 	Interval Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 	// Alpha bounds the probability that a sequential judge ever fails a release that is no worse than
-	// the live one, however long it watches (default 0.01). Each sequential metric gets the whole alpha.
+	// the live one, however long it watches (default 0.01), and that it passes one worse than the live
+	// one by more than the metric's Margin. Each sequential metric gets the whole alpha.
 	Alpha float64 `json:"alpha,omitempty" yaml:"alpha,omitempty"`
 	// EarlyPass ends a weight step's bake as soon as every metric passes.
 	EarlyPass bool `json:"early_pass,omitempty" yaml:"early_pass,omitempty"`
@@ -117,8 +118,8 @@ type ProbeSpec struct {
 }
 
 // ThresholdSpec judges one value of the new colour per interval: a measurement beyond Max or below
-// Min is a failure; FailureLimit failures fail the metric (default 0: the first); it passes after
-// MinSamples measurements without exceeding the limit.
+// Min is a failure; more than FailureLimit failures fail the metric (default 0: the first does); it
+// passes after MinSamples measured intervals (default 1; intervals without requests do not count).
 type ThresholdSpec struct {
 	// Value: error_rate, p50, p90, p99 (seconds), mean (seconds) or requests.
 	Value        string   `json:"value" yaml:"value"`
