@@ -28,6 +28,10 @@ ecs-tmp-mount-without-contract @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ec
 ecs-task-definitions-deregistered @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ skip_destroy = true @@ skip_destroy = false
 ecs-health-path-not-passed @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ { HEALTH_CHECK_PATH = var.health_check_path } @@ {}
 ecs-insights-log-group-unmanaged-name @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ /aws/ecs/containerinsights/${local.cluster_name}/performance @@ /aws/ecs/containerinsights/${local.cluster_name}
+ecs-insights-log-group-unencrypted @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ name              = local.insights_log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn @@ name              = local.insights_log_group_name
+  retention_in_days = var.log_retention_days
 ecs-deployment-alarms-no-rollback @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ rollback    = true @@ rollback    = false
 ecs-circuit-breaker-no-rollback @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ rollback = true @@ rollback = false
 ecs-public-ip @@ modules/ecs/main.tf @@ modules/ecs @@ tests/ecs.tftest.hcl @@ assign_public_ip = false @@ assign_public_ip = true
@@ -44,6 +48,9 @@ db-pinned-minor-allowed @@ modules/database/main.tf @@ modules/database @@ tests
 db-log-key-any-group @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } @@ ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "*" }
 db-unencrypted @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ storage_encrypted = true @@ storage_encrypted = false
 db-no-iam-auth @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ iam_database_authentication_enabled = true @@ iam_database_authentication_enabled = false
+db-monitoring-trust-any-account @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ StringEquals = { "aws:SourceAccount" = local.account_id } @@ StringLike = { "aws:SourceAccount" = "*" }
+db-monitoring-trust-wrong-service @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ Principal = { Service = "monitoring.rds.amazonaws.com" } @@ Principal = { Service = "rds.amazonaws.com" }
+db-key-admin-any-principal @@ modules/database/main.tf @@ modules/database @@ tests/database.tftest.hcl @@ Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" } @@ Principal = { AWS = "*" }
 mon-alarms-notify-nobody @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/validation.tftest.hcl @@ condition     = var.alarm_email != null || var.allow_no_alarm_notifications @@ condition     = var.allow_no_alarm_notifications || true
 mon-colour-alarm-without-target-group @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ dimensions         = { LoadBalancer = var.alb_arn_suffix, TargetGroup = c.target_group } @@ dimensions         = { LoadBalancer = var.alb_arn_suffix }
 mon-wrong-alb-namespace @@ modules/monitoring/main.tf @@ modules/monitoring @@ tests/monitoring.tftest.hcl @@ namespace          = "AWS/ApplicationELB" @@ namespace          = "AWS/ELB"
@@ -70,6 +77,9 @@ net-no-endpoint-ingress @@ modules/network/main.tf @@ modules/network @@ tests/f
 net-app-port-open-to-internet @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ action = "deny" } @@ action = "allow" }
 net-narrow-ephemeral @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ ephemeral_from  = 1024 @@ ephemeral_from  = 32768
 net-db-from-public-tier @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ from = local.postgres_port, to = local.postgres_port, cidr = local.app_cidrs[name] @@ from = local.postgres_port, to = local.postgres_port, cidr = var.vpc_cidr
+net-no-endpoint-ingress-from-app-b @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ for_each = local.nacl_rules @@ for_each = { for k, v in local.nacl_rules : k => v if k != "app-in-121-https-b" }
+net-no-db-ingress-from-app-c @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ for_each = local.nacl_rules @@ for_each = { for k, v in local.nacl_rules : k => v if k != "data-in-102-postgres-c" }
+net-no-db-replies-to-app-c @@ modules/network/main.tf @@ modules/network @@ tests/flows.tftest.hcl @@ for_each = local.nacl_rules @@ for_each = { for k, v in local.nacl_rules : k => v if k != "data-out-102-ephemeral-c" }
 net-sg-fixed-name @@ modules/network/main.tf @@ modules/network @@ tests/network.tftest.hcl @@ name_prefix = "secgrp-app-${local.name_suffix}-" @@ name        = "secgrp-app-${local.name_suffix}"
 net-egress-open-by-default @@ modules/network/variables.tf @@ modules/network @@ tests/network.tftest.hcl @@ set false if the app must call APIs that have no endpoint here."
   type        = bool
@@ -118,6 +128,9 @@ boot-key-any-principal @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftes
 boot-key-foreign-account @@ bootstrap/main.tf @@ bootstrap @@ tests/policies.tftest.hcl @@ iam::${local.account_id}:root @@ iam::999999999999:root
 root-master-secret-always-readable @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ var.app_reads_db_master_secret ? [module.database.master_user_secret_arn] : [] @@ [module.database.master_user_secret_arn]
 root-deployments-watch-5xx-only @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ for what in ["5xx", "unhealthy"] @@ for what in ["5xx"]
+root-alb-health-path-not-wired @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ health_check_path           = var.health_check_path @@ health_check_path           = "/healthz"
+root-ecs-health-path-not-wired @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ health_check_path      = var.health_check_path @@ health_check_path      = "/healthz"
+root-alarms-opt-out-always @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ allow_no_alarm_notifications  = var.allow_alarms_without_notification @@ allow_no_alarm_notifications  = true
 EOF
 }
 

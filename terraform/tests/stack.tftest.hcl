@@ -404,6 +404,25 @@ run "master_secret_is_read_at_runtime_never_injected" {
   }
 }
 
+# Health endpoint contract: the ALB target groups and the container check request the same path,
+# the one the app is told (HEALTH_CHECK_PATH), so a non-default path reaches all three.
+run "health_checks_request_the_path_the_app_is_told" {
+  command = apply
+
+  variables {
+    health_check_path = "/status/ready"
+  }
+
+  assert {
+    condition = (
+      module.alb.health_check_paths == { blue = "/status/ready", green = "/status/ready" } &&
+      toset(keys(module.ecs.container_health_checks)) == toset(["blue", "green"]) &&
+      alltrue([for c, h in module.ecs.container_health_checks : h.path == "/status/ready" && h.command[0] == "CMD-SHELL" && strcontains(h.command[1], "'http://127.0.0.1:8000/status/ready'")])
+    )
+    error_message = "The ALB health checks, the container health check and HEALTH_CHECK_PATH must all use health_check_path."
+  }
+}
+
 # ECS deployments of each colour watch that colour's alarms; the names the root builds must be the
 # alarms the monitoring module creates.
 run "deployments_watch_the_monitoring_alarms" {
@@ -420,6 +439,17 @@ run "deployments_watch_the_monitoring_alarms" {
   }
 }
 
+# Alarms page someone by default: the e-mail reaches the topic, and the root does not pass the
+# "no notifications" opt-out unless asked to (the monitoring module then rejects a missing e-mail).
+run "alarms_notify_the_email_by_default" {
+  command = apply
+
+  assert {
+    condition     = module.monitoring.notifications == { email = "oncall@example.com", unsubscribed_allowed = false }
+    error_message = "The alarm e-mail must be subscribed and the no-notification opt-out off by default."
+  }
+}
+
 run "alarms_without_notification_only_when_allowed" {
   command = apply
 
@@ -429,8 +459,8 @@ run "alarms_without_notification_only_when_allowed" {
   }
 
   assert {
-    condition     = output.sns_topic_arn != null
-    error_message = "An explicitly accepted topic without subscription must still plan."
+    condition     = output.sns_topic_arn != null && module.monitoring.notifications == { email = null, unsubscribed_allowed = true }
+    error_message = "An explicitly accepted topic without subscription must still plan, with no subscription."
   }
 }
 

@@ -74,3 +74,8 @@ output "subnet_ids" {
   description = "Subnets the ALB is placed in (the public subnets), read back from the load balancer."
   value       = sort(tolist(aws_lb.this.subnets))
 }
+
+output "health_check_paths" {
+  description = "Health check path of each target group (blue, green), read back from the target groups: the path the app must answer with 200 for any Host header."
+  value       = { blue = aws_lb_target_group.blue.health_check[0].path, green = aws_lb_target_group.green.health_check[0].path }
+}

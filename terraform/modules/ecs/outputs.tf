@@ -84,3 +84,11 @@ output "runtime_secret_arns" {
   description = "Secrets the task role may read at runtime (echo of the input, for wiring checks)."
   value       = var.runtime_secret_arns
 }
+
+output "container_health_checks" {
+  description = "By colour: the HEALTH_CHECK_PATH the container is given and its health check command, read back from the task definitions Terraform registered."
+  value = { for colour, td in aws_ecs_task_definition.this : colour => {
+    path    = one([for e in jsondecode(td.container_definitions)[0].environment : e.value if e.name == "HEALTH_CHECK_PATH"])
+    command = jsondecode(td.container_definitions)[0].healthCheck.command
+  } }
+}

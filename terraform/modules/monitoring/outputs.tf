@@ -30,3 +30,11 @@ output "green_alarm_names" {
   description = "The green colour's alarm set switchyard watches while green takes traffic: target 5xx, unhealthy hosts, p99 latency."
   value       = [for k in ["green-5xx", "green-unhealthy", "green-p99"] : aws_cloudwatch_metric_alarm.this[k].alarm_name]
 }
+
+output "notifications" {
+  description = "How the alarms notify, for wiring checks: the e-mail subscribed to the topic (null = none) and whether a topic without subscription was explicitly allowed."
+  value = {
+    email                = one(aws_sns_topic_subscription.email[*].endpoint)
+    unsubscribed_allowed = var.allow_no_alarm_notifications
+  }
+}

@@ -118,7 +118,9 @@ run "rendered_policies" {
     condition = (
       toset([for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Sid]) == toset(["AccountAdministration", "CloudWatchLogsUseForModuleLogGroups"]) &&
       { for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Sid => s }["AccountAdministration"].Principal == { AWS = "arn:aws:iam::123456789012:root" } &&
-      { for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Sid => s }["AccountAdministration"].Action == "kms:*"
+      { for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Sid => s }["AccountAdministration"].Action == "kms:*" &&
+      alltrue([for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Effect == "Allow" && s.Resource == "*" && !can(s.NotAction) && !can(s.NotPrincipal)]) &&
+      !can({ for s in jsondecode(aws_kms_key.logs.policy).Statement : s.Sid => s }["AccountAdministration"].Condition)
     )
     error_message = "The log key policy must hold account administration (root of this account) and the CloudWatch Logs grant only."
   }

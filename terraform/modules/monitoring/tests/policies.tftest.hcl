@@ -65,7 +65,9 @@ run "rendered_policies" {
       toset([for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid]) == toset(["AccountAdministration", "CloudWatchAlarmsUseKey"]) &&
       { for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid => s }["AccountAdministration"].Principal == { AWS = "arn:aws:iam::123456789012:root" } &&
       { for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid => s }["CloudWatchAlarmsUseKey"].Principal == { Service = "cloudwatch.amazonaws.com" } &&
-      toset(flatten([{ for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid => s }["CloudWatchAlarmsUseKey"].Action])) == toset(["kms:Decrypt", "kms:GenerateDataKey*"])
+      toset(flatten([{ for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid => s }["CloudWatchAlarmsUseKey"].Action])) == toset(["kms:Decrypt", "kms:GenerateDataKey*"]) &&
+      { for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Sid => s }["AccountAdministration"].Action == "kms:*" &&
+      alltrue([for s in jsondecode(aws_kms_key.sns.policy).Statement : s.Effect == "Allow" && s.Resource == "*" && !can(s.Condition) && !can(s.NotAction) && !can(s.NotPrincipal)])
     )
     error_message = "The topic key must let CloudWatch encrypt alarm notifications (Decrypt, GenerateDataKey*) and nothing more."
   }

@@ -61,7 +61,7 @@ run "nacl_flows" {
   }
 
   assert {
-    condition     = output.needed_flow_count == 9
+    condition     = output.needed_flow_count == 36
     error_message = "The flow table changed size."
   }
 

@@ -47,27 +47,30 @@ locals {
   # Client ports sampled across the ephemeral range every return leg must cover.
   ephemeral = [1024, 32768, 49152, 65535]
 
+  azs = ["a", "b", "c"]
+
   # Needed flows: from, to, port, and the NAT hop for internet-bound traffic from the app tier.
-  needed = {
-    client_https_to_alb       = { from = "internet", to = "public_a", port = 443, nat = false }
-    client_http_to_alb        = { from = "internet", to = "public_b", port = 80, nat = false }
-    alb_to_task_same_az       = { from = "public_a", to = "app_a", port = var.app_port, nat = false }
-    alb_to_task_other_az      = { from = "public_c", to = "app_b", port = var.app_port, nat = false }
-    task_to_db_same_az        = { from = "app_a", to = "data_a", port = 5432, nat = false }
-    task_to_db_other_az       = { from = "app_b", to = "data_c", port = 5432, nat = false }
-    task_to_endpoint_other_az = { from = "app_a", to = "app_c", port = 443, nat = false }
-    task_to_s3_gateway        = { from = "app_b", to = "s3", port = 443, nat = false }
-    task_to_internet_via_nat  = { from = "app_c", to = "internet", port = 443, nat = true }
-  }
+  # Every AZ pair, because the tier rules are per source subnet: a flow table that samples some
+  # pairs would let the rule of an unsampled subnet be deleted unnoticed.
+  needed = merge(
+    { for z in local.azs : "client_https_to_alb_${z}" => { from = "internet", to = "public_${z}", port = 443, nat = false } },
+    { for z in local.azs : "client_http_to_alb_${z}" => { from = "internet", to = "public_${z}", port = 80, nat = false } },
+    merge([for x in local.azs : { for y in local.azs : "alb_${x}_to_task_${y}" => { from = "public_${x}", to = "app_${y}", port = var.app_port, nat = false } }]...),
+    merge([for x in local.azs : { for y in local.azs : "task_${x}_to_db_${y}" => { from = "app_${x}", to = "data_${y}", port = 5432, nat = false } }]...),
+    # Interface endpoint ENIs sit in every app subnet; within one subnet no NACL applies.
+    merge([for x in local.azs : { for y in local.azs : "task_${x}_to_endpoint_${y}" => { from = "app_${x}", to = "app_${y}", port = 443, nat = false } if x != y }]...),
+    { for z in local.azs : "task_${z}_to_s3_gateway" => { from = "app_${z}", to = "s3", port = 443, nat = false } },
+    { for z in local.azs : "task_${z}_to_internet_via_nat" => { from = "app_${z}", to = "internet", port = 443, nat = true } },
+  )
 
   # Forbidden flows: the ingress leg at the destination must be stopped.
-  forbidden = {
-    internet_to_task       = { from = "internet", to = "app_a", port = var.app_port }
-    internet_to_db         = { from = "internet", to = "data_a", port = 5432 }
-    alb_subnet_to_db       = { from = "public_a", to = "data_b", port = 5432 }
-    task_to_db_other_port  = { from = "app_a", to = "data_a", port = 22 }
-    internet_to_task_https = { from = "internet", to = "app_b", port = 443 }
-  }
+  forbidden = merge(
+    { for z in local.azs : "internet_to_task_${z}" => { from = "internet", to = "app_${z}", port = var.app_port } },
+    { for z in local.azs : "internet_to_task_https_${z}" => { from = "internet", to = "app_${z}", port = 443 } },
+    { for z in local.azs : "internet_to_db_${z}" => { from = "internet", to = "data_${z}", port = 5432 } },
+    merge([for x in local.azs : { for y in local.azs : "alb_subnet_${x}_to_db_${y}" => { from = "public_${x}", to = "data_${y}", port = 5432 } }]...),
+    { for z in local.azs : "task_to_db_${z}_other_port" => { from = "app_${z}", to = "data_${z}", port = 22 } },
+  )
 
   # legs: tier, egress?, peer address, port. Hops outside the VPC have no NACL.
   legs = {
