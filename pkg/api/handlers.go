@@ -63,9 +63,13 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, actor stri
 	if b.Force && strings.TrimSpace(b.Reason) == "" {
 		return deploy.Errorf("api.create", deploy.KindInvalid, "force: needs a non-empty reason (it is audited)")
 	}
-	d, err := s.ctl.Create(r.Context(), deploy.CreateRequest{
-		Service: svc, ImageTag: b.ImageTag, Strategy: b.Strategy, Actor: actor, Reason: b.Reason, Force: b.Force,
-	})
+	req := deploy.CreateRequest{
+		Service: svc, ImageTag: b.ImageTag, Strategy: b.Strategy, Actor: actor, Reason: b.Reason, Force: b.Force, StartAt: b.StartAt,
+	}
+	if b.DryRun {
+		return s.dryRun(w, r, req)
+	}
+	d, err := s.ctl.Create(r.Context(), req)
 	if err != nil {
 		return err
 	}

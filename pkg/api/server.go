@@ -12,6 +12,12 @@
 //	GET  /v1/deployments/{id}/analysis         the deployment's analysis: verdicts, measurements, why
 //	POST /v1/deployments/{id}/abort|pause|resume|promote   {"reason"?} -> 200 deployment
 //	POST /v1/reload                            re-read the configuration (services, tokens)
+//	GET|POST /v1/freezes, DELETE /v1/freezes/{id}        freezes (no step starts inside one)
+//	GET|POST /v1/closures, DELETE /v1/closures/{id}      exchange closures the rules do not know
+//	GET|POST /v1/schedules, POST /v1/schedules/{name}/pause|resume, DELETE /v1/schedules/{name}
+//	GET /v1/{freezes|closures|schedules}/{id}/events     the object's audit trail
+//	(POST .../deployments with "dry_run": true answers 200 with the timeline and creates nothing;
+//	"start_at" keeps a deployment pending until then. See docs/schedules.md.)
 //	GET  /healthz, /readyz, /metrics           no authentication
 //
 // Every /v1 route needs "Authorization: Bearer <token>"; the token's name is the actor recorded in the
@@ -117,6 +123,7 @@ func New(o Options) (*Server, error) {
 	s.route("POST /v1/deployments/{id}/resume", true, s.action(s.ctl.Resume))
 	s.route("POST /v1/deployments/{id}/promote", true, s.action(s.ctl.Promote))
 	s.route("POST /v1/reload", true, s.handleReload)
+	s.calendarRoutes()
 	return s, nil
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,19 @@ func (w *walker) value(t reflect.Type, path string) error {
 	if t == durationType {
 		return durationToken(tok, path)
 	}
+	if t == timeType {
+		v, ok := tok.(string)
+		if _, err := time.Parse(time.RFC3339Nano, v); !ok || err != nil {
+			return invalidf("%s: expected an RFC 3339 time such as 2026-12-03T07:00:00-05:00, got %s", field(path), describe(tok))
+		}
+		return nil
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshaler) && t.Kind() == reflect.Struct {
+		if _, ok := tok.(string); !ok {
+			return invalidf("%s: expected a string, got %s", field(path), describe(tok))
+		}
+		return nil // its own decoding checks it (e.g. a date)
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if tok != json.Delim('{') {
@@ -131,17 +145,7 @@ func (w *walker) value(t reflect.Type, path string) error {
 // object checks the members of a JSON object against struct t (the '{' is consumed).
 func (w *walker) object(t reflect.Type, path string) error {
 	fields := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fields[name] = f.Type
-	}
+	collectFields(t, fields)
 	seen := map[string]bool{}
 	for w.dec.More() {
 		tok, err := w.token()
@@ -173,6 +177,31 @@ func (w *walker) object(t reflect.Type, path string) error {
 	_, err := w.token() // '}'
 	return err
 }
+
+// collectFields lists t's JSON members, with the members of embedded structs promoted as
+// encoding/json does (a step's timing is embedded in deploy.Step).
+func collectFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			collectFields(f.Type, fields)
+			continue
+		}
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+}
+
+var (
+	timeType        = reflect.TypeFor[time.Time]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
 // durationToken accepts a Go duration string ("30s") or a number of seconds that is not negative and
 // fits a time.Duration (deploy.Duration would overflow silently on 1e300).

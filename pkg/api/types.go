@@ -1,6 +1,12 @@
 package api
 
-import "github.com/switchyard/switchyard/pkg/deploy"
+import (
+	"time"
+
+	"github.com/switchyard/switchyard/pkg/calendar"
+	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/schedule"
+)
 
 // Wire types shared with package client, so that the request and error formats are defined once.
 
@@ -13,6 +19,27 @@ type CreateDeploymentBody struct {
 	// Force accepts the deployment although a guarding alarm is already in ALARM (otherwise 412
 	// guard_firing); it needs a non-empty Reason, and is audited.
 	Force bool `json:"force,omitempty"`
+	// StartAt keeps the deployment pending, changing nothing, until then (RFC 3339).
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// DryRun answers 200 with the timeline (deploy.DryRun) and creates nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// FreezeBody is the body of POST /v1/freezes.
+type FreezeBody = calendar.Freeze
+
+// ClosureBody is the body of POST /v1/closures.
+type ClosureBody = calendar.Closure
+
+// ScheduleBody is the body of POST /v1/schedules.
+type ScheduleBody struct {
+	Name    string          `json:"name"`
+	Service string          `json:"service"`
+	Cron    string          `json:"cron"`
+	TZ      string          `json:"tz,omitempty"`
+	Tags    string          `json:"tags"`
+	Policy  schedule.Policy `json:"policy,omitempty"`
+	Paused  bool            `json:"paused,omitempty"`
 }
 
 // ActionBody is the (optional) body of POST /v1/deployments/{id}/{abort,pause,resume,promote} and

@@ -2,12 +2,14 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
@@ -104,4 +106,83 @@ func (im *Images) TagExists(ctx context.Context, repository, tag string) (exists
 	}
 	// Images present without the tag echoed back still mean the tag resolved.
 	return len(out.Images) > 0, true, nil
+}
+
+// ECRDescriber is what ListTags needs besides ECRAPI (*ecr.Client has both).
+type ECRDescriber interface {
+	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
+	ListImages(ctx context.Context, in *ecr.ListImagesInput, optFns ...func(*ecr.Options)) (*ecr.ListImagesOutput, error)
+}
+
+// ListTags lists every tag of the ECR repository with its image's push time (DescribeImages, every
+// page), for recurring schedules that deploy the newest matching tag. checked is false for
+// repositories that are not ECR.
+func (im *Images) ListTags(ctx context.Context, repository string) ([]deploy.ImageTag, bool, error) {
+	const op = "ecr.DescribeImages"
+	repo, ok := ParseECRRepository(repository)
+	if !ok {
+		return nil, false, nil
+	}
+	api, ok := im.api.(ECRDescriber)
+	if !ok {
+		return nil, false, deploy.Errorf(op, deploy.KindInternal, "the ECR client cannot describe images")
+	}
+	in := &ecr.DescribeImagesInput{RepositoryName: aws.String(repo.Name), Filter: &ecrtypes.DescribeImagesFilter{TagStatus: ecrtypes.TagStatusTagged}}
+	if repo.RegistryID != "" {
+		in.RegistryId = aws.String(repo.RegistryID)
+	}
+	var optFns []func(*ecr.Options)
+	if repo.Region != "" && repo.Region != im.region {
+		optFns = append(optFns, func(o *ecr.Options) { o.Region = repo.Region })
+	}
+	var out []deploy.ImageTag
+	for {
+		page, err := api.DescribeImages(ctx, in, optFns...)
+		if invalidAction(err) {
+			// A registry without DescribeImages (the kumo emulator): tags without push times, so the
+			// newest is the greatest tag. Real ECR always has DescribeImages.
+			return im.listImages(ctx, api, repo, optFns)
+		}
+		if err != nil {
+			return nil, true, mapErr(op, err, "list tags of "+repository)
+		}
+		for _, d := range page.ImageDetails {
+			pushed := aws.ToTime(d.ImagePushedAt)
+			for _, t := range d.ImageTags {
+				out = append(out, deploy.ImageTag{Tag: t, PushedAt: pushed})
+			}
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, true, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func (im *Images) listImages(ctx context.Context, api ECRDescriber, repo ECRRepository, optFns []func(*ecr.Options)) ([]deploy.ImageTag, bool, error) {
+	in := &ecr.ListImagesInput{RepositoryName: aws.String(repo.Name), Filter: &ecrtypes.ListImagesFilter{TagStatus: ecrtypes.TagStatusTagged}}
+	if repo.RegistryID != "" {
+		in.RegistryId = aws.String(repo.RegistryID)
+	}
+	var out []deploy.ImageTag
+	for {
+		page, err := api.ListImages(ctx, in, optFns...)
+		if err != nil {
+			return nil, true, mapErr("ecr.ListImages", err, "list tags of "+repo.Name)
+		}
+		for _, id := range page.ImageIds {
+			if t := aws.ToString(id.ImageTag); t != "" {
+				out = append(out, deploy.ImageTag{Tag: t})
+			}
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, true, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func invalidAction(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidAction"
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +17,8 @@ func (a *app) deployCommand() *cobra.Command {
 		reason string
 		wait   bool
 		force  bool
+		dryRun bool
+		at     string
 	)
 	cmd := &cobra.Command{
 		Use:   "deploy SERVICE TAG",
@@ -23,7 +26,9 @@ func (a *app) deployCommand() *cobra.Command {
 		Example: `  switchyard deploy web v1.4.2 --wait
   switchyard deploy web v1.4.2 --strategy canary --canary-percent 5 --bake 2m
   switchyard deploy web v1.4.2 --steps "1:1m,10:2m,50:2m,100" --reason "JIRA-123"
-  switchyard deploy web v1.4.2 --force --reason "the firing alarm is the bug this release fixes"`,
+  switchyard deploy web v1.4.2 --force --reason "the firing alarm is the bug this release fixes"
+  switchyard deploy web v1.4.2 --dry-run                      # the timeline: windows, holds, bakes
+  switchyard deploy web v1.4.2 --at 2026-12-03T07:00:00-05:00 # pending (nothing changed) until then`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := sf.build(cmd.Flags())
@@ -40,7 +45,18 @@ func (a *app) deployCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := c.CreateDeployment(cmd.Context(), args[0], args[1], client.DeployOptions{Strategy: st, Reason: reason, Force: force})
+			opts := client.DeployOptions{Strategy: st, Reason: reason, Force: force}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return fmt.Errorf("--at %q: want an RFC 3339 time such as 2026-12-03T07:00:00-05:00", at)
+				}
+				opts.StartAt = &t
+			}
+			if dryRun {
+				return a.dryRun(cmd.Context(), c, args[0], args[1], opts)
+			}
+			d, err := c.CreateDeployment(cmd.Context(), args[0], args[1], opts)
 			if err != nil {
 				return explain(err)
 			}
@@ -62,6 +78,8 @@ func (a *app) deployCommand() *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit log)")
 	cmd.Flags().BoolVar(&force, "force", false, "deploy although a guarding alarm is already in ALARM (needs --reason; audited)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "watch progress until the deployment ends; exit 0 succeeded, 2 rolled back, 1 failed")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the timeline (calendar, window, freezes, bakes) and change nothing")
+	cmd.Flags().StringVar(&at, "at", "", "start at this RFC 3339 time; pending and changing nothing until then")
 	return cmd
 }
 

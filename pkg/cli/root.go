@@ -150,6 +150,9 @@ automatically within seconds.
 		a.analysisCommand(),
 		a.watchCommand(),
 		a.reloadCommand(),
+		a.freezeCommand(),
+		a.closureCommand(),
+		a.scheduleCommand(),
 		provisionCommand(),
 	)
 	// Flag errors (e.g. a malformed --bake) name the command's help.

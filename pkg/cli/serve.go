@@ -29,6 +29,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		path            string
 		metricsEndpoint bool
+		unsafeClock     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
@@ -41,7 +42,11 @@ SIGHUP (or POST /v1/reload, or 'switchyard reload') re-reads the configuration: 
 tokens change without a restart, and running deployments keep the service definition they started
 with. Other settings (listen, store, aws, log, poll_interval) need a restart.
 
-/healthz, /readyz and /metrics need no token; --metrics-endpoint=false removes /metrics.`,
+/healthz, /readyz and /metrics need no token; --metrics-endpoint=false removes /metrics.
+
+For tests only, --unsafe-test-clock makes the daemon read ` + EnvTestClock + `=start=RFC3339[,rate=N]
+and run the controller on that shifted, accelerated clock; either one without the other is refused
+(docs/schedules.md, "Test clock").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			hup := a.hup
@@ -51,9 +56,15 @@ with. Other settings (listen, store, aws, log, poll_interval) need a restart.
 				defer signal.Stop(ch)
 				hup = ch
 			}
-			return a.serve(cmd.Context(), path, metricsEndpoint, hup)
+			clk, err := testClock(unsafeClock, os.Getenv(EnvTestClock))
+			if err != nil {
+				return err
+			}
+			return a.serve(withClock(cmd.Context(), clk), path, metricsEndpoint, hup)
 		},
 	}
+	cmd.Flags().BoolVar(&unsafeClock, "unsafe-test-clock", false, "TESTS ONLY: run on the clock in "+EnvTestClock)
+	_ = cmd.Flags().MarkHidden("unsafe-test-clock")
 	cmd.Flags().StringVarP(&path, "config", "c", "", "configuration file (YAML)")
 	cmd.Flags().BoolVar(&metricsEndpoint, "metrics-endpoint", true, "serve Prometheus metrics on GET /metrics (unauthenticated)")
 	_ = cmd.MarkFlagRequired("config")

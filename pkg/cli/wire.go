@@ -99,9 +99,12 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		deploy.ProviderPrometheus: prometheus.New(prometheus.Config{Credentials: clients.Credentials, Region: clients.Region}),
 		deploy.ProviderCloudWatch: awsclient.NewMetricData(clients.CloudWatch),
 	}, clock.Real{}, log.Named("analysis"))
+	objects, _ := store.(deploy.ObjectStore)
 	ctl, err := controller.New(controller.Options{
+		Clock: clockFrom(ctx), Objects: objects,
+		Calendar:  controller.Calendar{Exchange: cfg.Calendar.Exchange, Closures: cfg.Calendar.Closures},
 		Preflight: preflight, Analysis: engine,
-		Store:     store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
+		Store: store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
 		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
 		Log: log, Metrics: m,
 	})

@@ -172,6 +172,8 @@ type DeployOptions struct {
 	// Force deploys although a guarding alarm is in ALARM (the daemon otherwise answers 412
 	// guard_firing); it needs a Reason.
 	Force bool
+	// StartAt keeps the deployment pending until then (deploy --at).
+	StartAt *time.Time
 }
 
 // CreateDeployment starts a deployment of tag to service.
@@ -181,7 +183,7 @@ func (c *Client) CreateDeployment(ctx context.Context, service, tag string, o De
 		return nil, err
 	}
 	var d deploy.Deployment
-	body := api.CreateDeploymentBody{ImageTag: tag, Strategy: o.Strategy, Reason: o.Reason, Force: o.Force}
+	body := api.CreateDeploymentBody{ImageTag: tag, Strategy: o.Strategy, Reason: o.Reason, Force: o.Force, StartAt: o.StartAt}
 	if err := c.do(ctx, http.MethodPost, "/v1/services/"+svc+"/deployments", nil, body, &d); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/schedule"
+	"github.com/switchyard/switchyard/pkg/window"
 )
 
 // Config is the whole daemon configuration.
@@ -33,7 +35,9 @@ type Config struct {
 	// start one when resources changed outside the fields the controller owns.
 	DriftGuard DriftGuard `yaml:"drift_guard"`
 	// Guards are the default guard settings of every service (see Guards).
-	Guards   Guards              `yaml:"guards"`
+	Guards Guards `yaml:"guards"`
+	// Calendar is the exchange calendar of the services' windows (docs/schedules.md).
+	Calendar Calendar            `yaml:"calendar"`
 	Defaults Defaults            `yaml:"defaults"`
 	Services map[string]*Service `yaml:"services"`
 }
@@ -126,6 +130,10 @@ type Service struct {
 	UnhealthyMax        *int             `yaml:"unhealthy_max"`
 	// Analysis judges this service's releases from evidence (README, "Analysis").
 	Analysis *deploy.AnalysisSpec `yaml:"analysis"`
+	// Window is when this service's steps may start (none: always); WindowPolicy is what a
+	// deployment caught outside it does: hold (default) or rollback (docs/schedules.md).
+	Window       *window.Spec `yaml:"window"`
+	WindowPolicy string       `yaml:"window_policy"`
 	// Guards override the top-level guards block for this service.
 	Guards `yaml:",inline"`
 }
@@ -291,6 +299,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.checkRateLimits(add)
+	c.checkCalendar(add)
 	c.checkGuards("guards", c.Guards, add)
 	if c.Defaults.Strategy != nil {
 		if _, err := c.Defaults.Strategy.Plan(); err != nil {
@@ -345,6 +354,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		c.checkAnalysis(p, s, add)
+		checkWindow(p, s, add)
 		c.checkGuards(p, s.Guards.resolve(c.Guards), add)
 		if s.UnhealthyMax != nil && *s.UnhealthyMax < 0 {
 			add("%s.unhealthy_max: must be >= 0", p)
@@ -414,6 +424,11 @@ func (c *Config) DomainServices() map[string]deploy.Service {
 			a := s.Analysis.WithDefaults()
 			d.Analysis = &a
 		}
+		if s.Window != nil {
+			w := *s.Window
+			d.Window = &w
+		}
+		d.WindowPolicy = schedule.OutsidePolicy(s.WindowPolicy)
 		switch {
 		case s.UnhealthyMax != nil:
 			d.UnhealthyMax = *s.UnhealthyMax
