@@ -21,14 +21,15 @@ want=${*:-debs kumo tofu tflint tfsec}
 for t in $want; do
   case $t in
   debs)
-    # The traffic world's real parts come from Debian: HAProxy (the data plane) and Prometheus.
-    if command -v haproxy >/dev/null && command -v prometheus >/dev/null; then continue; fi
+    # The traffic world's real parts come from Debian: HAProxy (the data plane) and Prometheus; the
+    # dashboard's browser tests use Debian's Chromium (headless).
+    if command -v haproxy >/dev/null && command -v prometheus >/dev/null && command -v chromium >/dev/null; then continue; fi
     if [ "$(id -u)" != 0 ]; then
-      echo "haproxy and prometheus are needed: sudo apt-get install -y haproxy prometheus" >&2; exit 1
+      echo "haproxy, prometheus and chromium are needed: sudo apt-get install -y haproxy prometheus chromium" >&2; exit 1
     fi
-    step "installing haproxy and prometheus (apt-get)"
+    step "installing haproxy, prometheus and chromium (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy prometheus >/dev/null
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy prometheus chromium >/dev/null
     # The packages start system services; the tests start their own processes on loopback ports.
     (systemctl disable --now haproxy prometheus 2>/dev/null || service haproxy stop 2>/dev/null || true) >/dev/null 2>&1
     ;;
