@@ -23,6 +23,8 @@ type Calendars interface {
 	AddSchedule(ctx context.Context, actor string, s schedule.Recurring) (*deploy.ScheduleRecord, error)
 	PauseSchedule(ctx context.Context, actor, name, reason string, paused bool) (*deploy.ScheduleRecord, error)
 	DeleteSchedule(ctx context.Context, actor, name, reason string) error
+	// ObjectEvents is a freeze's, closure's or schedule's audit trail, oldest first.
+	ObjectEvents(ctx context.Context, kind deploy.ObjectKind, id string) ([]deploy.Event, error)
 }
 
 func (s *Server) calendars() (Calendars, error) {
@@ -100,15 +102,12 @@ func (s *Server) calendarRoutes() {
 	}
 	s.route("DELETE /v1/schedules/{id}", true, s.del(func(c Calendars) func(context.Context, string, string, string) error { return c.DeleteSchedule }))
 	for _, kind := range []deploy.ObjectKind{deploy.ObjectFreeze, deploy.ObjectClosure, deploy.ObjectSchedule} {
-		s.route("GET /v1/"+string(kind)+"s/{id}/events", false, func(w http.ResponseWriter, r *http.Request, _ string) error {
+		s.route("GET /v1/"+string(kind)+"s/{id}/events", false, s.cal(func(c Calendars, w http.ResponseWriter, r *http.Request, _ string) error {
 			id, err := pathID(r)
 			if err != nil {
 				return err
 			}
-			if _, err := query(r); err != nil {
-				return err
-			}
-			evs, err := s.ctl.Events(r.Context(), deploy.ObjectAuditID(kind, id), 0)
+			evs, err := c.ObjectEvents(r.Context(), kind, id)
 			if err != nil {
 				return err
 			}
@@ -117,7 +116,7 @@ func (s *Server) calendarRoutes() {
 			}
 			writeJSON(w, http.StatusOK, evs)
 			return nil
-		})
+		}))
 	}
 }
 

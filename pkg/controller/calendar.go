@@ -267,3 +267,8 @@ func joinOr(s []string, empty string) string {
 	}
 	return out
 }
+
+// ObjectEvents is the audit trail of a freeze, closure or schedule (also after it was deleted).
+func (c *Controller) ObjectEvents(ctx context.Context, kind deploy.ObjectKind, id string) ([]deploy.Event, error) {
+	return c.store.Events(ctx, deploy.ObjectAuditID(kind, id), 0)
+}
