@@ -234,3 +234,44 @@ func TestScheduleFiresWhileAnotherDeploymentIsActive(t *testing.T) {
 		t.Fatalf("schedule audit trail %v", acts)
 	}
 }
+
+// A schedule firing inside a freeze defers (policy defer) to the freeze's end, records why, and then
+// deploys the newest matching tag; a skip records why and deploys nothing.
+func TestScheduleFiringInAClosedWindow(t *testing.T) {
+	for _, policy := range []schedule.Policy{schedule.PolicyDefer, schedule.PolicySkip} {
+		t.Run(string(policy), func(t *testing.T) {
+			clk := vclock{clock.NewFake(et(2026, 12, 7, 7, 0)), t}
+			store := newMemStore()
+			e := scheduledEnv(t, clk.Fake, store, newMemObjects(), nil, nil, nil, "")
+			freezeEnd := et(2026, 12, 7, 7, 40)
+			if _, err := e.c.AddFreeze(context.Background(), "oncall", calendar.Freeze{Start: et(2026, 12, 7, 7, 0), End: freezeEnd, Reason: "vendor maintenance"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.c.AddSchedule(context.Background(), "ops", schedule.Recurring{Name: "premarket", Service: "web",
+				Cron: "15 7 * * 1-5", TZ: "America/New_York", Tags: `^v\d+\.\d+\.\d+$`, Policy: policy}); err != nil {
+				t.Fatal(err)
+			}
+			sched := func() deploy.ScheduleRecord { return e.c.Schedules()[0] }
+			clk.until("the 07:15 activation", time.Minute, et(2026, 12, 7, 7, 30), func() bool { return sched().LastAction != "" })
+			r := sched()
+			if r.LastAction != string(policy) || !strings.Contains(r.LastReason, "vendor maintenance") {
+				t.Fatalf("activation: %+v", r)
+			}
+			if policy == schedule.PolicySkip {
+				clk.until("08:00", time.Minute, et(2026, 12, 7, 8, 1), func() bool { return !clk.Now().Before(et(2026, 12, 7, 8, 0)) })
+				if ds, _ := store.ListDeployments(context.Background(), deploy.ListFilter{}); len(ds) != 0 || sched().LastAction != "skip" {
+					t.Fatalf("skip deployed %d, last %q", len(ds), sched().LastAction)
+				}
+				return
+			}
+			if r.RetryAt == nil || !r.RetryAt.Equal(freezeEnd) {
+				t.Fatalf("deferred to %v, want the freeze's end %s", r.RetryAt, freezeEnd)
+			}
+			clk.until("the deferred deployment", time.Minute, et(2026, 12, 7, 8, 0), func() bool { return sched().LastID != "" })
+			d, _ := store.GetDeployment(context.Background(), sched().LastID)
+			if d.ImageTag != "v1.3.0" || d.CreatedAt.Before(freezeEnd) {
+				t.Fatalf("deferred deployment %s created %s, want v1.3.0 after %s", d.ImageTag, d.CreatedAt, freezeEnd)
+			}
+		})
+	}
+}
