@@ -40,7 +40,7 @@ SIGINT/SIGTERM shut down gracefully: the API stops accepting requests, in-flight
 then the controller stops; unfinished deployments are persisted and recovered at the next start.
 SIGHUP (or POST /v1/reload, or 'switchyard reload') re-reads the configuration: services and API
 tokens change without a restart, and running deployments keep the service definition they started
-with. Other settings (listen, store, aws, log, poll_interval) need a restart.
+with. Other settings (listen, store, aws, log, poll_interval, calendar) need a restart.
 
 /healthz, /readyz and /metrics need no token; --metrics-endpoint=false removes /metrics.
 
@@ -206,6 +206,8 @@ func restartOnly(old, cur *config.Config) []string {
 		{"listen", old.Listen, cur.Listen}, {"log", old.Log, cur.Log}, {"store", old.Store, cur.Store},
 		{"aws", old.AWS, cur.AWS}, {"poll_interval", old.PollInterval, cur.PollInterval},
 		{"recovery", old.Recovery, cur.Recovery}, {"drift_guard", old.DriftGuard, cur.DriftGuard},
+		// The configured calendar is built at start; closures added through the API apply at once.
+		{"calendar", old.Calendar, cur.Calendar},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			out = append(out, c.key)
