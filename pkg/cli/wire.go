@@ -15,7 +15,6 @@ import (
 	"github.com/switchyard/switchyard/pkg/analysis/probe"
 	"github.com/switchyard/switchyard/pkg/api"
 	"github.com/switchyard/switchyard/pkg/awsclient"
-	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/controller"
 	"github.com/switchyard/switchyard/pkg/deploy"
@@ -93,15 +92,16 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		}
 		preflight = append(preflight, check)
 	}
-	prober := probe.New(clock.Real{}, nil)
+	clk := clockFrom(ctx) // one clock for the controller, the analysis and its probes
+	prober := probe.New(clk, nil)
 	engine := analysis.NewEngine(map[deploy.AnalysisProvider]analysis.Provider{
 		deploy.ProviderProbe:      prober,
 		deploy.ProviderPrometheus: prometheus.New(prometheus.Config{Credentials: clients.Credentials, Region: clients.Region}),
 		deploy.ProviderCloudWatch: awsclient.NewMetricData(clients.CloudWatch),
-	}, clock.Real{}, log.Named("analysis"))
+	}, clk, log.Named("analysis"))
 	objects, _ := store.(deploy.ObjectStore)
 	ctl, err := controller.New(controller.Options{
-		Clock: clockFrom(ctx), Objects: objects,
+		Clock: clk, Objects: objects,
 		Calendar:  controller.Calendar{Exchange: cfg.Calendar.Exchange, Closures: cfg.Calendar.Closures},
 		Preflight: preflight, Analysis: engine,
 		Store: store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
