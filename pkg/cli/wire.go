@@ -7,7 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"go.uber.org/zap"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/controller"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
+	"github.com/switchyard/switchyard/pkg/lease"
 	"github.com/switchyard/switchyard/pkg/metrics"
 	"github.com/switchyard/switchyard/pkg/prometheus"
 	"github.com/switchyard/switchyard/pkg/provision"
@@ -68,6 +73,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		return nil, nil, fmt.Errorf("aws clients: %w", err)
 	}
 	var store deploy.Store
+	var leases *controller.LeaseOptions
 	switch cfg.Store.Driver {
 	case "sqlite":
 		s, err := sqlite.Open(cfg.Store.Path)
@@ -79,7 +85,11 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		if err := dynamo.EnsureTable(ctx, clients.DynamoDB, cfg.Store.Table); err != nil {
 			return nil, nil, fmt.Errorf("dynamodb store: %w", err)
 		}
-		store = dynamo.New(clients.DynamoDB, cfg.Store.Table)
+		ds := dynamo.New(clients.DynamoDB, cfg.Store.Table)
+		store = ds
+		if leases, err = leaseOptions(ds); err != nil {
+			return nil, nil, err
+		}
 	default:
 		return nil, nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
 	}
@@ -106,7 +116,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		Preflight: preflight, Analysis: engine,
 		Store: store, Router: clients.Router, Containers: clients.Containers, Alarms: clients.Alarms, Images: clients.Images, Scaling: clients.Scaling,
 		Services: cfg.DomainServices(), PollInterval: cfg.PollInterval.D(), RecoveryRollback: cfg.Recovery == "rollback",
-		Log: log, Metrics: m,
+		Log: log, Metrics: m, Leases: leases,
 	})
 	if err != nil {
 		store.Close()
@@ -119,6 +129,31 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		return store.Close()
 	}
 	return d, closeFn, nil
+}
+
+// Environment settings of the leases (docs/ha.md).
+const (
+	EnvLeaseTime  = "SWITCHYARD_LEASE_TIME"  // lease time, a Go duration (default 6s)
+	EnvDaemonName = "SWITCHYARD_DAEMON_NAME" // this daemon's name in leases (default the host name)
+)
+
+// leaseOptions turns leases on for the DynamoDB store: each daemon process is its own owner (the name
+// plus a random suffix, so a restarted daemon never mistakes its predecessor's leases for its own).
+func leaseOptions(s *dynamo.Store) (*controller.LeaseOptions, error) {
+	o := &controller.LeaseOptions{Store: s, Commands: s, Duration: lease.DefaultDuration}
+	if v := os.Getenv(EnvLeaseTime); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 500*time.Millisecond {
+			return nil, fmt.Errorf("%s=%q: want a duration of at least 500ms", EnvLeaseTime, v)
+		}
+		o.Duration = d
+	}
+	name := os.Getenv(EnvDaemonName)
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	o.Owner = fmt.Sprintf("%s/%d/%s", name, os.Getpid(), uuid.NewString()[:8])
+	return o, nil
 }
 
 // driftPreflight checks the Terraform stack for drift outside the controller's fields before a

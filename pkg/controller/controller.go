@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/clock"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/guard"
+	"github.com/switchyard/switchyard/pkg/lease"
 	"github.com/switchyard/switchyard/pkg/metrics"
 	"github.com/switchyard/switchyard/pkg/shifter"
 )
@@ -61,6 +62,8 @@ type Options struct {
 	// stores freezes, closures and schedules (optional: without it they cannot be added).
 	Calendar Calendar
 	Objects  deploy.ObjectStore
+	// Leases share the deployments among several daemons (leases.go); nil: this daemon runs them all.
+	Leases *LeaseOptions
 }
 
 // Controller accepts deployment requests and runs them.
@@ -84,6 +87,9 @@ type Controller struct {
 	wg       sync.WaitGroup
 	// recovering counts unfinished deployments found at start whose reconciliation has not finished.
 	recovering atomic.Int64
+
+	leases   *lease.Manager // nil without leases
+	cmdStore deploy.CommandStore
 }
 
 type nowClock struct {
@@ -121,6 +127,13 @@ func New(o Options) (*Controller, error) {
 		}
 	}
 	o.Now = o.Clock.Now
+	if o.Leases != nil {
+		// Every AWS side effect is checked against the runner's lease first (leases.go).
+		o.Router, o.Containers = fencedRouter{o.Router}, fencedContainers{o.Containers}
+		if o.Scaling != nil {
+			o.Scaling = fencedScaling{o.Scaling}
+		}
+	}
 	o.Router = newBatchReader(o.Router)
 	cal, err := newCalState(o.Calendar)
 	if err != nil {
@@ -144,6 +157,9 @@ func New(o Options) (*Controller, error) {
 	if o.PollInterval < 50*time.Millisecond*4 {
 		c.shifter.VerifyInterval = o.PollInterval / 4
 	}
+	if o.Leases != nil {
+		c.newLeases(*o.Leases)
+	}
 	return c, nil
 }
 
@@ -166,6 +182,9 @@ func (c *Controller) Start(ctx context.Context) error {
 	active, err := c.store.ListDeployments(ctx, deploy.ListFilter{ActiveOnly: true, Limit: deploy.MaxListLimit})
 	if err != nil {
 		return deploy.Wrap("controller.Start", "", err, "list unfinished deployments")
+	}
+	if c.leases != nil {
+		return c.startLeased(ctx, active)
 	}
 	for _, d := range active {
 		if d.Quarantine != "" {
@@ -221,6 +240,8 @@ func (c *Controller) launch(d *deploy.Deployment, recovering bool) {
 		ctx = context.Background()
 	}
 	r := newRunner(c, d)
+	ctx, r.cancel = c.runnerContext(ctx, d.ID)
+	r.fenceCtx = context.WithoutCancel(ctx)
 	c.runners[d.ID] = r
 	if c.o.Metrics != nil {
 		c.o.Metrics.ActiveDeploys.Set(float64(len(c.runners)))
@@ -229,6 +250,8 @@ func (c *Controller) launch(d *deploy.Deployment, recovering bool) {
 	go func() {
 		defer c.wg.Done()
 		r.run(ctx, recovering)
+		r.cancel()
+		c.released(r.d)
 		c.mu.Lock()
 		delete(c.runners, d.ID)
 		if c.o.Metrics != nil {
@@ -273,6 +296,9 @@ func (c *Controller) command(ctx context.Context, kind cmdKind, req deploy.Actio
 	c.mu.Lock()
 	r := c.runners[req.ID]
 	c.mu.Unlock()
+	if r == nil && c.leases != nil {
+		return c.remoteCommand(ctx, kind, req)
+	}
 	if r == nil {
 		return nil, deploy.Errorf(op, deploy.KindUnavailable, "deployment %s is not running in this daemon; retry shortly", d.ID)
 	}

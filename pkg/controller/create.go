@@ -77,9 +77,12 @@ func (c *Controller) Create(ctx context.Context, req deploy.CreateRequest) (*dep
 		From: from, To: from.Other(), Weights: live, CreatedBy: req.Actor, ForcedAlarms: forced,
 		CreatedAt: now, UpdatedAt: now, StartAt: utcPtr(req.StartAt),
 	}
-	if err := c.store.CreateDeployment(ctx, d); err != nil {
+	leased, hold := c.leaseFor(ctx, d)
+	if err := c.store.CreateDeployment(leased, d); err != nil {
 		return nil, err
 	}
+	hold()
+	ctx = c.fenced(ctx, d.ID)
 	detail := map[string]string{"image": image, "strategy": string(strategy.Type), "steps": describeSteps(steps),
 		"from": string(d.From), "to": string(d.To), "weights": d.Weights.String()}
 	if d.StartAt != nil {

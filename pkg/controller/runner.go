@@ -60,6 +60,9 @@ type runner struct {
 	pending      *rollback.Trigger // the trigger that started the rollback in progress (for latency metrics)
 	sentAt       time.Time
 
+	cancel   context.CancelFunc // stops the runner (its lease was lost, or it finished)
+	fenceCtx context.Context    // carries the runner's lease fence, never cancelled (command outcomes)
+
 	analysisNotify <-chan struct{} // the analysis' "new verdict" signal, nil when none runs
 	analysisSaved  time.Time       // the last checkpoint of the analysis
 	heldWhy        string          // the last decision's reason (a step hold is audited once per reason)
@@ -125,6 +128,10 @@ func (r *runner) run(ctx context.Context, recovering bool) {
 		}
 		if ctx.Err() != nil {
 			continue
+		}
+		if errors.Is(err, deploy.ErrLeaseLost) {
+			r.logger().Warn("lease lost: another daemon runs this deployment now; this one stops before any further side effect")
+			return
 		}
 		if errors.Is(err, errYield) {
 			r.logger().Error("deployment record keeps changing under this daemon: another daemon drives it; this one stops")

@@ -41,6 +41,13 @@ func (r *runner) save(ctx context.Context, actor, action, reason string, detail 
 			break
 		}
 		kind := deploy.KindOf(err)
+		if errors.Is(err, deploy.ErrLeaseLost) {
+			// Fenced out: another daemon owns the deployment. Nothing of this write happened.
+			*r.d = r.stored
+			r.deferring, r.deferred = false, nil
+			r.c.leases.Lost(r.d.ID)
+			return err
+		}
 		if kind == deploy.KindConflict {
 			return r.adopt(ctx, err)
 		}

@@ -111,3 +111,24 @@ type CommandStore interface {
 	// DeleteCommand removes a command whose outcome was read.
 	DeleteCommand(ctx context.Context, deploymentID, id string) error
 }
+
+// AnyFence returns the fence ctx carries, whatever its deployment (the controller's fenced AWS ports
+// check it before every side effect).
+func AnyFence(ctx context.Context) (Fence, bool) {
+	f, ok := ctx.Value(fenceKey{}).(Fence)
+	return f, ok
+}
+
+type newLeaseKey struct{}
+
+// WithNewLease returns ctx carrying l: a leased store's CreateDeployment of l's deployment creates l in
+// the same write, so a deployment never exists without its owner.
+func WithNewLease(ctx context.Context, l Lease) context.Context {
+	return context.WithValue(ctx, newLeaseKey{}, l)
+}
+
+// NewLeaseFrom returns the lease ctx carries for deployment id.
+func NewLeaseFrom(ctx context.Context, id string) (Lease, bool) {
+	l, ok := ctx.Value(newLeaseKey{}).(Lease)
+	return l, ok && l.DeploymentID == id
+}

@@ -21,6 +21,13 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 	if err := deploy.ValidateEvent(op, e); err != nil {
 		return err
 	}
+	f, fenced := deploy.FenceFrom(ctx, e.DeploymentID)
+	if fenced {
+		// Checked before the sequence number is taken: a stale owner writes nothing at all.
+		if err := fenceAllows(op, f); err != nil {
+			return err
+		}
+	}
 	out, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
 		Key:                       key("COUNTER", "EVENTS"),
@@ -36,6 +43,10 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 		return deploy.Wrap(op, deploy.KindInternal, err, "read event sequence number")
 	}
 	item := eventItem(e, seq)
+	if fenced {
+		item["lease_epoch"] = num(f.Epoch)
+		return s.appendFenced(ctx, op, e, item, seq, f)
+	}
 	if e.ID == "" {
 		_, err = s.c.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
@@ -49,6 +60,35 @@ func (s *Store) AppendEvent(ctx context.Context, e *deploy.Event) error {
 		}})
 		if failed := cancelled(err); len(failed) > 1 && failed[1] {
 			return s.storedEvent(ctx, op, e)
+		}
+	}
+	if err != nil {
+		return awsErr(op, err, "append event to deployment "+e.DeploymentID)
+	}
+	e.Seq = seq
+	return nil
+}
+
+// appendFenced stores the event (and its id claim) only while f holds the deployment's lease.
+func (s *Store) appendFenced(ctx context.Context, op string, e *deploy.Event, item map[string]types.AttributeValue, seq int64, f deploy.Fence) error {
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
+	if e.ID != "" {
+		claim := key("EVENTID#"+e.ID, skEventID)
+		claim["seq"], claim["deployment_id"] = num(seq), str(e.DeploymentID)
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: claim, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	// A released lease still fences the owner's last events (the record's final write released it).
+	items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: &s.table, Key: leaseKey(f.DeploymentID),
+		ConditionExpression: aws.String("lease_owner = :lo AND lease_epoch = :le"), ExpressionAttributeValues: fenceValues(f),
+	}})
+	_, err := s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed := cancelled(err); failed != nil {
+		if e.ID != "" && failed[1] {
+			return s.storedEvent(ctx, op, e)
+		}
+		if failed[len(failed)-1] {
+			return leaseLost(op, e.DeploymentID)
 		}
 	}
 	if err != nil {

@@ -141,6 +141,11 @@ func (s *Store) CreateDeployment(ctx context.Context, d *deploy.Deployment) erro
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	}
+	if l, ok := deploy.NewLeaseFrom(ctx, d.ID); ok && d.State.Active() {
+		// The creating daemon owns the deployment from its first write (see lease.go).
+		items = append(items, s.leasePut(l))
+		item["lease_owner"], item["lease_epoch"] = str(l.Owner), num(l.Epoch)
+	}
 	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := cancelled(err); failed != nil {
 		if failed[0] {
@@ -234,23 +239,43 @@ func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) erro
 			}})
 		}
 	}
+	f, fenced := deploy.FenceFrom(ctx, d.ID)
+	if fenced {
+		// Fenced on the owner's lease (lease.go): the record is written only by the daemon that holds
+		// it, and it records the epoch it was written under; the write that ends it releases the lease.
+		if err := fenceAllows(op, f); err != nil {
+			return err
+		}
+		item["lease_owner"], item["lease_epoch"] = str(f.Owner), num(f.Epoch)
+		if d.State.Active() {
+			items = append(items, s.fenceCheck(f))
+		} else {
+			items = append(items, s.fenceRelease(f, time.Now()))
+		}
+	}
 	_, err = s.c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed := cancelled(err); failed != nil {
+		fenceFailed := fenced && failed[len(failed)-1]
 		switch {
 		case failed[0]:
 			// A retry of an update that committed (the caller saw an error) finds its own record one
-			// version on; anything else is a real conflict.
+			// version on (its fence may fail now: it released the lease); anything else is a real conflict.
 			if same, rerr := s.sameRecord(ctx, op, d, next); rerr != nil || same {
 				if rerr == nil {
 					d.Version = next
 				}
 				return rerr
 			}
+			if fenceFailed {
+				return leaseLost(op, d.ID)
+			}
 			stored, gerr := s.GetDeployment(ctx, d.ID)
 			if gerr != nil {
 				return deploy.Wrap(op, "", gerr, "update deployment "+d.ID)
 			}
 			return deploy.StaleVersionError(op, d.ID, d.Version, stored.Version)
+		case fenceFailed:
+			return leaseLost(op, d.ID)
 		case len(failed) > 1 && failed[1] && d.State.Active():
 			return s.lockConflict(ctx, op, d)
 		}

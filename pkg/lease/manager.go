@@ -203,6 +203,14 @@ func (m *Manager) lose(id, why string) {
 	}
 }
 
+// Redeliver makes the next scan hand command id to OnCommands again (its deployment's runner was not
+// ready for it).
+func (m *Manager) Redeliver(id string) {
+	m.mu.Lock()
+	delete(m.inFlight, id)
+	m.mu.Unlock()
+}
+
 // Release ends this daemon's lease of a finished deployment (deleting its item).
 func (m *Manager) Release(ctx context.Context, id string) {
 	m.mu.Lock()
