@@ -131,6 +131,10 @@ root-deployments-watch-5xx-only @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ for
 root-alb-health-path-not-wired @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ health_check_path           = var.health_check_path @@ health_check_path           = "/healthz"
 root-ecs-health-path-not-wired @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ health_check_path      = var.health_check_path @@ health_check_path      = "/healthz"
 root-alarms-opt-out-always @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ allow_no_alarm_notifications  = var.allow_alarms_without_notification @@ allow_no_alarm_notifications  = true
+root-egress-restriction-dropped @@ main.tf @@ . @@ tests/apply.tftest.hcl @@ restrict_app_egress_to_vpc_endpoints = var.restrict_app_egress_to_vpc_endpoints @@ restrict_app_egress_to_vpc_endpoints = false
+root-readonly-root-forced @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ readonly_root_filesystem    = var.readonly_root_filesystem @@ readonly_root_filesystem    = true
+root-registry-scanning-forced @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ enable_registry_enhanced_scanning = var.enable_registry_enhanced_scanning @@ enable_registry_enhanced_scanning = true
+root-db-iam-auth-dropped @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ db_iam_auth = var.db_iam_username == null ? null : { @@ db_iam_auth = true ? null : {
 EOF
 }
 

@@ -404,6 +404,44 @@ run "master_secret_is_read_at_runtime_never_injected" {
   }
 }
 
+# The fixes of the root defaults reach the modules: IAM database authentication as db_iam_username
+# (a rotated master password never goes stale in a task) and a writable root filesystem until the
+# image honours the read-only contract. (module.network is overridden here: its egress wiring is
+# checked in apply.tftest.hcl.)
+run "root_defaults_reach_the_modules" {
+  command = apply
+
+  assert {
+    condition     = module.ecs.db_connect_arns == tolist(["arn:aws:rds-db:us-east-1:123456789012:dbuser:${module.database.cluster_resource_id}/app"]) && local.app_environment["DATABASE_IAM_USER"] == "app"
+    error_message = "The task role must rds-db:connect as db_iam_username (default app) on the stack's cluster, and the app must be told the user; got ${jsonencode(module.ecs.db_connect_arns)}."
+  }
+
+  assert {
+    condition     = alltrue([for c in values(module.ecs.container_contract) : c.readonly_root_filesystem == false])
+    error_message = "The root filesystem must stay writable by default (read-only needs the image contract)."
+  }
+}
+
+run "root_inputs_reach_the_modules" {
+  command = apply
+
+  variables {
+    readonly_root_filesystem   = true
+    db_iam_username            = null
+    app_reads_db_master_secret = true
+  }
+
+  assert {
+    condition     = alltrue([for c in values(module.ecs.container_contract) : c.readonly_root_filesystem == true])
+    error_message = "readonly_root_filesystem must reach the task definitions."
+  }
+
+  assert {
+    condition     = length(module.ecs.db_connect_arns) == 0 && !contains(keys(local.app_environment), "DATABASE_IAM_USER")
+    error_message = "db_iam_username = null must grant no rds-db:connect."
+  }
+}
+
 # Health endpoint contract: the ALB target groups and the container check request the same path,
 # the one the app is told (HEALTH_CHECK_PATH), so a non-default path reaches all three.
 run "health_checks_request_the_path_the_app_is_told" {
@@ -416,8 +454,8 @@ run "health_checks_request_the_path_the_app_is_told" {
   assert {
     condition = (
       module.alb.health_check_paths == { blue = "/status/ready", green = "/status/ready" } &&
-      toset(keys(module.ecs.container_health_checks)) == toset(["blue", "green"]) &&
-      alltrue([for c, h in module.ecs.container_health_checks : h.path == "/status/ready" && h.command[0] == "CMD-SHELL" && strcontains(h.command[1], "'http://127.0.0.1:8000/status/ready'")])
+      toset(keys(module.ecs.container_contract)) == toset(["blue", "green"]) &&
+      alltrue([for c, h in module.ecs.container_contract : h.health_check_path == "/status/ready" && h.health_check_command[0] == "CMD-SHELL" && strcontains(h.health_check_command[1], "'http://127.0.0.1:8000/status/ready'")])
     )
     error_message = "The ALB health checks, the container health check and HEALTH_CHECK_PATH must all use health_check_path."
   }

@@ -85,10 +85,18 @@ output "runtime_secret_arns" {
   value       = var.runtime_secret_arns
 }
 
-output "container_health_checks" {
-  description = "By colour: the HEALTH_CHECK_PATH the container is given and its health check command, read back from the task definitions Terraform registered."
+output "container_contract" {
+  description = "By colour, read back from the task definitions Terraform registered: the HEALTH_CHECK_PATH the container is given, its health check command and whether its root filesystem is read-only (the image contract the tasks expect)."
   value = { for colour, td in aws_ecs_task_definition.this : colour => {
-    path    = one([for e in jsondecode(td.container_definitions)[0].environment : e.value if e.name == "HEALTH_CHECK_PATH"])
-    command = jsondecode(td.container_definitions)[0].healthCheck.command
+    health_check_path        = one([for e in jsondecode(td.container_definitions)[0].environment : e.value if e.name == "HEALTH_CHECK_PATH"])
+    health_check_command     = jsondecode(td.container_definitions)[0].healthCheck.command
+    readonly_root_filesystem = jsondecode(td.container_definitions)[0].readonlyRootFilesystem
   } }
+}
+
+output "db_connect_arns" {
+  description = "Database users the task role may rds-db:connect as (IAM database authentication), read back from its policy document; empty without db_iam_auth."
+  value = sort(distinct(flatten([
+    for d in data.aws_iam_policy_document.task : [for s in d.statement : tolist(s.resources) if contains(s.actions, "rds-db:connect")]
+  ])))
 }

@@ -49,7 +49,7 @@ output "alb_security_group_id" {
 }
 
 output "app_security_group_id" {
-  description = "Security group for the ECS tasks: app_port in from the ALB group, 443 out to 0.0.0.0/0, 5432 out to the DB group."
+  description = "Security group for the ECS tasks: app_port in from the ALB group, 443 out to the VPC endpoints (0.0.0.0/0 through NAT when restrict_app_egress_to_vpc_endpoints is false), 5432 out to the DB group."
   value       = aws_security_group.app.id
 }
 
@@ -81,6 +81,15 @@ output "vpc_endpoint_security_group_id" {
 output "interface_endpoint_ids" {
   description = "Interface VPC endpoint IDs by service (ecr.api, ecr.dkr, secretsmanager, logs, sts)."
   value       = { for k, e in aws_vpc_endpoint.interface : k => e.id }
+}
+
+output "app_https_egress" {
+  description = "Where the tasks' HTTPS egress may go, read back from the app security group's rules: CIDRs (0.0.0.0/0 through NAT when not restricted), the interface endpoints' security group and the S3 gateway endpoint's prefix list."
+  value = {
+    cidrs           = [for r in aws_vpc_security_group_egress_rule.app_https : r.cidr_ipv4]
+    security_groups = [for r in aws_vpc_security_group_egress_rule.app_to_endpoints : r.referenced_security_group_id]
+    prefix_lists    = [for r in aws_vpc_security_group_egress_rule.app_to_s3 : r.prefix_list_id]
+  }
 }
 
 # The NACL rules as AWS holds them, per tier: what tests/flows checks flows against.
