@@ -40,7 +40,12 @@ func (c *Controller) startSchedules(ctx context.Context) error {
 		r.Version = o.Version
 		c.sched.recs[r.Name] = &r
 	}
-	go c.runSchedules(ctx)
+	// Wait covers the scheduler too, so that a stopped daemon decides no activation after it returns.
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.runSchedules(ctx)
+	}()
 	return nil
 }
 
@@ -247,6 +252,11 @@ func (c *Controller) handleSchedule(ctx context.Context, name string, now time.T
 	action, reason, tag, id := c.scheduleStep(ctx, &r, now)
 	if action == "" {
 		return false // a queued or deferred schedule still waiting for the service to be idle
+	}
+	if ctx.Err() != nil {
+		// Stopping: what failed may have failed only because of it (a queued tag's create); keep
+		// the stored record, and the next daemon decides this activation again.
+		return false
 	}
 	r.LastAction, r.LastReason, r.LastID = action, reason, id
 	if err := c.storeSchedule(ctx, "controller.schedule", &r); err != nil {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/rollback"
@@ -31,11 +32,27 @@ func stepGate(d *deploy.Deployment, step deploy.Step, o observation) (decision, 
 	if g.Go {
 		return decision{}, false
 	}
-	until := g.WakeAt
-	if o.window != nil {
-		until = until.In(o.window.Location())
+	why := g.Reason
+	if planned, _, err := schedule.StepStart(ready, step.Timing, need, o.window); err == nil && !planned.After(o.now) {
+		// A late hold (the step could have started at planned but did not, e.g. waiting for fresh
+		// readings, and no longer fits): CheckStep says why the window is shut at now, which changes
+		// as now moves on (open, then shut, then another block) while the hold is the same. The
+		// reconciler audits a hold once per reason, so say it from the record, not from now.
+		// What ends the open range the step was planned in names the cause (the freeze, the hours).
+		why = fmt.Sprintf("its start at %s passed before it could start, and a step of %s no longer fits", show(planned, o.window), need)
+		if end := o.window.OpenUntil(planned); !end.IsZero() {
+			why += " before " + o.window.Why(end, 0)
+		}
 	}
-	return decision{act: actWait, wake: g.WakeAt, why: name + " held: until " + until.Format(window.Layout) + ": " + g.Reason}, true
+	return decision{act: actWait, wake: g.WakeAt, why: name + " held: until " + show(g.WakeAt, o.window) + ": " + why}, true
+}
+
+// show is t as operators read it: wall clock in the window's zone.
+func show(t time.Time, w *window.Window) string {
+	if w != nil {
+		t = t.In(w.Location())
+	}
+	return t.Format(window.Layout)
 }
 
 // outsideWindow applies the service's window_policy to a shifting deployment whose window is shut:

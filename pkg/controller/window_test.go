@@ -168,3 +168,50 @@ func TestFreezeMidDeployment(t *testing.T) {
 }
 
 var rollbackTrigger = rollback.Trigger{Cause: deploy.CauseAlarm, Reason: "alarm-5xx in ALARM"}
+
+// One hold is one audited reason. The reconciler audits step.hold when the decision's reason differs
+// from the last one, so a hold's reason must not depend on now: a step that could start at 08:50 but
+// did not (it waited for fresh readings until 09:00, when it no longer fits before 09:25) holds until
+// 16:05 while the window is still open, after it shuts and on through the session, with one text.
+func TestLateHoldKeepsOneReason(t *testing.T) {
+	steps := []deploy.Step{{Percent: 1, Bake: deploy.Duration(30 * time.Minute)}, {Percent: 100}}
+	w := mustWindow(t, tradingWindow)
+	d := readyAt(steps, 0, et(2026, 12, 2, 8, 50))
+	stale := gateObs(et(2026, 12, 2, 8, 50), w)
+	stale.verdict = guard.Verdict{Waiting: []string{"alarm-5xx"}}
+	if dec := decide(d, stale); dec.act != actWait || strings.Contains(dec.why, " held: ") {
+		t.Fatalf("at 08:50 without fresh readings: %s (%s), want a wait for readings, not a hold", dec.act, dec.why)
+	}
+	var first decision
+	for _, now := range []time.Time{et(2026, 12, 2, 9, 0), et(2026, 12, 2, 9, 20), et(2026, 12, 2, 9, 26),
+		et(2026, 12, 2, 12, 0), et(2026, 12, 2, 16, 4)} {
+		dec := decide(d, gateObs(now, w))
+		if dec.act != actWait || !dec.wake.Equal(et(2026, 12, 2, 16, 5)) {
+			t.Fatalf("at %s: %s wake %s (%s), want a hold until 16:05", now.In(ny), dec.act, dec.wake.In(ny), dec.why)
+		}
+		if first.why == "" {
+			first = dec
+			if !strings.Contains(dec.why, "08:50") {
+				t.Fatalf("the hold %q does not say when the step could have started", dec.why)
+			}
+		}
+		if dec.why != first.why {
+			t.Fatalf("the same hold changed its reason at %s (audited twice):\n  %s\n  %s", now.In(ny), first.why, dec.why)
+		}
+	}
+	if dec := decide(d, gateObs(et(2026, 12, 2, 16, 5), w)); dec.act != actSetWeights {
+		t.Fatalf("at 16:05: %s (%s), want set_weights", dec.act, dec.why)
+	}
+}
+
+// A late hold names what shut the window, here a freeze set after the step could have started.
+func TestLateHoldNamesTheFreeze(t *testing.T) {
+	steps := []deploy.Step{{Percent: 1, Bake: deploy.Duration(10 * time.Minute)}, {Percent: 100}}
+	freeze := calendar.Freeze{Start: et(2026, 12, 2, 7, 15), End: et(2026, 12, 2, 8, 0), Reason: "incident INC-7"}
+	w := mustWindow(t, tradingWindow, freeze)
+	d := readyAt(steps, 0, et(2026, 12, 2, 7, 0))
+	a, b := decide(d, gateObs(et(2026, 12, 2, 7, 10), w)), decide(d, gateObs(et(2026, 12, 2, 7, 30), w))
+	if a.act != actWait || !a.wake.Equal(freeze.End) || !strings.Contains(a.why, "incident INC-7") || a.why != b.why {
+		t.Fatalf("late hold in a freeze:\n  %s %s (%s)\n  %s", a.act, a.wake.In(ny), a.why, b.why)
+	}
+}
