@@ -94,7 +94,7 @@ func (c *Controller) leaseGained(l deploy.Lease) {
 		return
 	}
 	c.log.Info("taking over deployment", zap.String("deployment_id", d.ID), zap.String("service", d.Service),
-		zap.String("state", string(d.State)), zap.String("previous_owner", l.Owner), zap.Int64("epoch", l.Epoch))
+		zap.String("state", string(d.State)), zap.Int64("epoch", l.Epoch))
 	c.launch(d, true)
 }
 
