@@ -76,6 +76,10 @@ const (
 	ObjectFreeze   ObjectKind = "freeze"
 	ObjectClosure  ObjectKind = "closure"
 	ObjectSchedule ObjectKind = "schedule"
+	// Notification objects (package notify): sink cursors, given-up deliveries, used action links.
+	ObjectNotifyCursor  ObjectKind = "notify_cursor"
+	ObjectNotifyFailure ObjectKind = "notify_failure"
+	ObjectNotifyLinkUse ObjectKind = "notify_link_use"
 )
 
 // Object is one stored calendar object: its kind, id (a freeze's or closure's generated id, a
@@ -101,7 +105,8 @@ func CheckObject(op string, o *Object) error {
 	switch {
 	case o == nil:
 		return Errorf(op, KindInvalid, "object is nil")
-	case o.Kind != ObjectFreeze && o.Kind != ObjectClosure && o.Kind != ObjectSchedule:
+	case o.Kind != ObjectFreeze && o.Kind != ObjectClosure && o.Kind != ObjectSchedule &&
+		o.Kind != ObjectNotifyCursor && o.Kind != ObjectNotifyFailure && o.Kind != ObjectNotifyLinkUse:
 		return Errorf(op, KindInvalid, "unknown object kind %q", o.Kind)
 	case o.ID == "" || len(o.ID) > 200:
 		return Errorf(op, KindInvalid, "%s id must be 1-200 characters", o.Kind)
