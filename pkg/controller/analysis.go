@@ -31,7 +31,7 @@ func (r *runner) analysing() bool {
 
 // startAnalysis starts (or continues, from the stored run) the deployment's analysis. An analysis that
 // cannot start is a trigger: no evidence, no release.
-func (r *runner) startAnalysis() *rollback.Trigger {
+func (r *runner) startAnalysis(ctx context.Context) *rollback.Trigger {
 	if !r.analysing() {
 		return nil
 	}
@@ -46,7 +46,7 @@ func (r *runner) startAnalysis() *rollback.Trigger {
 		return &t
 	}
 	if r.analysisNotify == nil && r.d.Analysis == nil {
-		r.c.event(context.Background(), r.d, "", "analysis.start", fmt.Sprintf("%d metric(s) every %s, alpha %g",
+		r.c.event(ctx, r.d, "", "analysis.start", fmt.Sprintf("%d metric(s) every %s, alpha %g",
 			len(svc.Analysis.Metrics), svc.Analysis.WithDefaults().Interval, svc.Analysis.WithDefaults().Alpha), nil)
 	}
 	r.analysisNotify = ch

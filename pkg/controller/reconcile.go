@@ -21,7 +21,7 @@ import (
 func (r *runner) reconcile(ctx context.Context) error {
 	r.watch(true)
 	r.phaseSince = r.now()
-	if t := r.startAnalysis(); t != nil {
+	if t := r.startAnalysis(ctx); t != nil {
 		return r.startRollback(ctx, *t, "")
 	}
 	for {
