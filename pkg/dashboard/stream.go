@@ -69,4 +69,3 @@ func (d *Dashboard) stream(w http.ResponseWriter, r *http.Request, _ who) error 
 		}
 	}
 }
-
