@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -23,7 +22,6 @@ import (
 	"github.com/switchyard/switchyard/pkg/controller"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
-	"github.com/switchyard/switchyard/pkg/lease"
 	"github.com/switchyard/switchyard/pkg/metrics"
 	"github.com/switchyard/switchyard/pkg/prometheus"
 	"github.com/switchyard/switchyard/pkg/provision"
@@ -87,9 +85,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		}
 		ds := dynamo.New(clients.DynamoDB, cfg.Store.Table)
 		store = ds
-		if leases, err = leaseOptions(ds); err != nil {
-			return nil, nil, err
-		}
+		leases = leaseOptions(ds, cfg.Store)
 	default:
 		return nil, nil, fmt.Errorf("unknown store driver %q", cfg.Store.Driver)
 	}
@@ -131,29 +127,17 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 	return d, closeFn, nil
 }
 
-// Environment settings of the leases (docs/ha.md).
-const (
-	EnvLeaseTime  = "SWITCHYARD_LEASE_TIME"  // lease time, a Go duration (default 6s)
-	EnvDaemonName = "SWITCHYARD_DAEMON_NAME" // this daemon's name in leases (default the host name)
-)
-
-// leaseOptions turns leases on for the DynamoDB store: each daemon process is its own owner (the name
-// plus a random suffix, so a restarted daemon never mistakes its predecessor's leases for its own).
-func leaseOptions(s *dynamo.Store) (*controller.LeaseOptions, error) {
-	o := &controller.LeaseOptions{Store: s, Commands: s, Duration: lease.DefaultDuration}
-	if v := os.Getenv(EnvLeaseTime); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 500*time.Millisecond {
-			return nil, fmt.Errorf("%s=%q: want a duration of at least 500ms", EnvLeaseTime, v)
-		}
-		o.Duration = d
-	}
-	name := os.Getenv(EnvDaemonName)
+// leaseOptions turns leases on for the DynamoDB store (store.lease_time, store.lease_scan,
+// store.daemon_name; docs/ha.md). Each daemon process is its own owner: the name plus the pid and a
+// random suffix, so a restarted daemon never mistakes its predecessor's leases for its own. The scan
+// is passed explicitly so that it never follows a short poll_interval (each scan is a Query).
+func leaseOptions(s *dynamo.Store, cfg config.Store) *controller.LeaseOptions {
+	name := cfg.DaemonName
 	if name == "" {
 		name, _ = os.Hostname()
 	}
-	o.Owner = fmt.Sprintf("%s/%d/%s", name, os.Getpid(), uuid.NewString()[:8])
-	return o, nil
+	return &controller.LeaseOptions{Store: s, Commands: s, Duration: cfg.LeaseTime.D(), Scan: cfg.LeaseScan.D(),
+		Owner: fmt.Sprintf("%s/%d/%s", name, os.Getpid(), uuid.NewString()[:8])}
 }
 
 // driftPreflight checks the Terraform stack for drift outside the controller's fields before a

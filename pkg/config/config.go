@@ -53,6 +53,11 @@ type Store struct {
 	Driver string `yaml:"driver"` // sqlite (default) or dynamodb
 	Path   string `yaml:"path"`   // sqlite file
 	Table  string `yaml:"table"`  // dynamodb table
+	// Leases (dynamodb only, docs/ha.md; defaults and bounds in store.go): the lease time, the interval
+	// between scans of the lease partition, and this daemon's name in leases.
+	LeaseTime  deploy.Duration `yaml:"lease_time"`
+	LeaseScan  deploy.Duration `yaml:"lease_scan"`
+	DaemonName string          `yaml:"daemon_name"`
 }
 
 // AWS configures the SDK clients. Endpoint overrides are for emulators; with any override set, static
@@ -228,6 +233,7 @@ func (c *Config) applyDefaults() {
 		c.Defaults.UnhealthyAfter = deploy.Duration(DefaultUnhealthy)
 	}
 	c.applyGuardDefaults()
+	c.Store.applyLeaseDefaults()
 }
 
 var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
@@ -262,6 +268,7 @@ func (c *Config) Validate() error {
 	default:
 		add("store.driver: %q must be sqlite or dynamodb", c.Store.Driver)
 	}
+	c.Store.validateLeases(add)
 	if c.PollInterval.D() < 50*time.Millisecond || c.PollInterval.D() > time.Minute {
 		add("poll_interval: %s must be between 50ms and 1m", c.PollInterval)
 	}

@@ -19,6 +19,7 @@ type Memory struct {
 	cmds   map[string]deploy.Command
 	tokens int64
 	writes map[string]int // attempted writes per owner
+	calls  map[string]int // calls per method (ListLeases, Renew, ...), as a store bill would count them
 	// Fail, when set, is returned by every call (a store outage).
 	Fail error
 }
@@ -30,7 +31,14 @@ var (
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{leases: map[string]deploy.Lease{}, cmds: map[string]deploy.Command{}, writes: map[string]int{}}
+	return &Memory{leases: map[string]deploy.Lease{}, cmds: map[string]deploy.Command{}, writes: map[string]int{}, calls: map[string]int{}}
+}
+
+// Calls returns how many times method (ListLeases, Claim, Acquire, Renew, Release) was called.
+func (s *Memory) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
 }
 
 // Writes returns how many writes owner attempted.
@@ -53,6 +61,7 @@ func (s *Memory) token() string { s.tokens++; return "t" + strconv.FormatInt(s.t
 func (s *Memory) ListLeases(context.Context) ([]deploy.Lease, []deploy.Command, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls["ListLeases"]++
 	if s.Fail != nil {
 		return nil, nil, s.Fail
 	}
@@ -72,6 +81,7 @@ func (s *Memory) ListLeases(context.Context) ([]deploy.Lease, []deploy.Command, 
 func (s *Memory) Claim(_ context.Context, l deploy.Lease) (deploy.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls["Claim"]++
 	s.writes[l.Owner]++
 	if s.Fail != nil {
 		return deploy.Lease{}, s.Fail
@@ -87,6 +97,7 @@ func (s *Memory) Claim(_ context.Context, l deploy.Lease) (deploy.Lease, error) 
 func (s *Memory) Acquire(_ context.Context, seen deploy.Lease, owner string, d time.Duration) (deploy.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls["Acquire"]++
 	s.writes[owner]++
 	if s.Fail != nil {
 		return deploy.Lease{}, s.Fail
@@ -103,6 +114,7 @@ func (s *Memory) Acquire(_ context.Context, seen deploy.Lease, owner string, d t
 func (s *Memory) Renew(_ context.Context, l deploy.Lease) (deploy.Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls["Renew"]++
 	s.writes[l.Owner]++
 	if s.Fail != nil {
 		return deploy.Lease{}, s.Fail
@@ -119,6 +131,7 @@ func (s *Memory) Renew(_ context.Context, l deploy.Lease) (deploy.Lease, error) 
 func (s *Memory) Release(_ context.Context, l deploy.Lease) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.calls["Release"]++
 	s.writes[l.Owner]++
 	if s.Fail != nil {
 		return s.Fail
