@@ -102,7 +102,6 @@ func (h *linkHandler) use(w http.ResponseWriter, r *http.Request) {
 	case LinkPromote:
 		d, err = h.act.Promote(r.Context(), req)
 	case LinkAbort:
-		req.Reason = "aborted " + req.Reason
 		d, err = h.act.Abort(r.Context(), req)
 	}
 	h.log.Info("notification link used", zap.String("action", c.Action), zap.String("deployment_id", c.Deployment),
