@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/notify"
 	"github.com/switchyard/switchyard/pkg/schedule"
 	"github.com/switchyard/switchyard/pkg/window"
 )
@@ -40,6 +41,8 @@ type Config struct {
 	Calendar Calendar            `yaml:"calendar"`
 	Defaults Defaults            `yaml:"defaults"`
 	Services map[string]*Service `yaml:"services"`
+	// Notifications routes audit events to SNS, webhooks and Slack (docs/notifications.md).
+	Notifications *notify.Config `yaml:"notifications"`
 }
 
 // Log configures the one zap logger.
@@ -269,6 +272,7 @@ func (c *Config) Validate() error {
 		add("store.driver: %q must be sqlite or dynamodb", c.Store.Driver)
 	}
 	c.Store.validateLeases(add)
+	c.checkNotifications(add)
 	if c.PollInterval.D() < 50*time.Millisecond || c.PollInterval.D() > time.Minute {
 		add("poll_interval: %s must be between 50ms and 1m", c.PollInterval)
 	}
