@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -91,9 +92,19 @@ const (
 	DefaultSinkTimeout  = 10 * time.Second
 )
 
+// sinkNameRE: a sink's name is part of its cursors' ids ("<sink>/<deployment>").
+var sinkNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
 // Check validates the block; every problem is named by its key ("sinks.chat.url_env: ...").
 func (c *Config) Check() error {
-	const op = "notify.Config"
+	if errs := c.Problems(); len(errs) > 0 {
+		return deploy.Errorf("notify.Config", deploy.KindInvalid, "%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Problems lists every problem of the block, each naming its key relative to the block.
+func (c *Config) Problems() []string {
 	var errs []string
 	add := func(f string, a ...any) { errs = append(errs, fmt.Sprintf(f, a...)) }
 	names := make([]string, 0, len(c.Sinks))
@@ -102,6 +113,9 @@ func (c *Config) Check() error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if !sinkNameRE.MatchString(n) {
+			add("sinks.%s: a sink name is 1-64 characters of [A-Za-z0-9_.-]", n)
+		}
 		checkSink("sinks."+n, c.Sinks[n], add)
 	}
 	for i, r := range c.Routes {
@@ -135,10 +149,7 @@ func (c *Config) Check() error {
 	if c.MaxAttempts < 0 || c.PollInterval < 0 || c.Backoff < 0 || c.MaxBackoff < 0 || c.Lookback < 0 {
 		add("poll_interval, max_attempts, backoff, max_backoff and lookback must not be negative")
 	}
-	if len(errs) > 0 {
-		return deploy.Errorf(op, deploy.KindInvalid, "%s", strings.Join(errs, "; "))
-	}
-	return nil
+	return errs
 }
 
 func checkSink(p string, s SinkConfig, add func(string, ...any)) {
