@@ -19,6 +19,7 @@
 //	(POST .../deployments with "dry_run": true answers 200 with the timeline and creates nothing;
 //	"start_at" keeps a deployment pending until then. See docs/schedules.md.)
 //	GET  /healthz, /readyz, /metrics           no authentication
+//	GET  /v1/openapi.json                      this API's OpenAPI document (openapi.go), no authentication
 //
 // Every /v1 route needs "Authorization: Bearer <token>"; the token's name is the actor recorded in the
 // audit log; read-only tokens get 403 on POST routes. Errors are {"error": {"code", "message",
@@ -108,6 +109,7 @@ func New(o Options) (*Server, error) {
 		writeJSON(w, http.StatusOK, StatusResponse{Status: "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.HandleFunc("GET /v1/openapi.json", ServeOpenAPI)
 	if !o.DisableMetricsEndpoint && o.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
 	}
@@ -137,6 +139,17 @@ func (s *Server) SetTokens(ts []Token) error {
 	}
 	s.auth.set.Store(set)
 	return nil
+}
+
+// Handle mounts h on the server's mux (the dashboard: "GET /{$}" and "/ui/"), behind the same path
+// checks, metrics and access log as the API's own routes; h does its own authentication.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Identify reports which current token secret belongs to, for the dashboard's sessions: a reload
+// that removes or demotes a token applies to them at once.
+func (s *Server) Identify(secret string) (name string, readOnly bool, ok bool) {
+	e, ok := s.auth.set.Load().lookup(secret)
+	return e.name, e.readOnly, ok
 }
 
 // apiHandler is a route handler that reports failure by returning an error; actor is the token name.
