@@ -10,6 +10,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/switchyard/switchyard/pkg/config"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/metrics"
 	"github.com/switchyard/switchyard/pkg/ratelimit"
@@ -88,4 +89,18 @@ func (s *SNS) Publish(ctx context.Context, topicARN, subject, message string, at
 		return "", mapErr(op, err, "publish to "+topicARN)
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// SNSPublisher builds the SNS adapter on the clients' credentials, Region and limiter, with the
+// configuration's endpoint override (aws.endpoint_url, or aws.endpoints.sns once the configuration
+// accepts that key) and retry count.
+func (c *Clients) SNSPublisher(cfg config.AWS, m *metrics.Metrics) *SNS {
+	ac := aws.Config{Region: c.Region, Credentials: c.Credentials}
+	if cfg.EndpointURL != "" {
+		ac.BaseEndpoint = aws.String(cfg.EndpointURL)
+	}
+	if cfg.MaxRetries > 0 {
+		ac.RetryMaxAttempts = cfg.MaxRetries + 1
+	}
+	return NewSNS(NewSNSClient(ac, cfg.Endpoints[ServiceSNS], m, c.Limiter))
 }
