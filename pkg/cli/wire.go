@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
 	"github.com/switchyard/switchyard/pkg/metrics"
+	"github.com/switchyard/switchyard/pkg/notify"
 	"github.com/switchyard/switchyard/pkg/prometheus"
 	"github.com/switchyard/switchyard/pkg/provision"
 	"github.com/switchyard/switchyard/pkg/sqlite"
@@ -43,14 +45,28 @@ type daemon struct {
 	*controller.Controller
 	store   deploy.Store
 	started bool
+	// notifier delivers audit events (nil: no notifications block); it only reads the store.
+	notifier *notify.Runtime
 }
 
 func (d *daemon) Start(ctx context.Context) error {
 	if err := d.Controller.Start(ctx); err != nil {
 		return err
 	}
+	if d.notifier != nil {
+		d.notifier.Start(ctx)
+	}
 	d.started = true
 	return nil
+}
+
+// LinkRoute is where notification action links are served and their handler (empty path: links
+// off). serve mounts it outside token authentication: the signed link is the credential.
+func (d *daemon) LinkRoute() (string, http.Handler) {
+	if d.notifier == nil {
+		return "", nil
+	}
+	return d.notifier.LinkRoute()
 }
 
 func (d *daemon) Ready(ctx context.Context) error {
@@ -118,9 +134,21 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		store.Close()
 		return nil, nil, err
 	}
-	d := &daemon{Controller: ctl, store: store}
+	var notifier *notify.Runtime
+	if cfg.Notifications != nil {
+		notifier, err = notify.FromConfig(*cfg.Notifications, notify.Deps{Events: store, Objects: objects, Actions: ctl,
+			SNS: func() notify.Publisher { return clients.SNSPublisher(cfg.AWS, m) }, Clock: clk, Log: log.Named("notify")})
+		if err != nil {
+			store.Close()
+			return nil, nil, fmt.Errorf("notifications: %w", err)
+		}
+	}
+	d := &daemon{Controller: ctl, store: store, notifier: notifier}
 	closeFn := func() error {
 		ctl.Wait()
+		if notifier != nil {
+			notifier.Wait() // a delivery in flight is sent again after the next start
+		}
 		prober.Close()
 		return store.Close()
 	}
