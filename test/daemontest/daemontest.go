@@ -104,6 +104,12 @@ func (d *Daemon) Kill() {
 	<-d.exited
 }
 
+// Pid is the process id of the daemon.
+func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
+
+// Signal sends s to the daemon (SIGSTOP and SIGCONT pause and wake it, as a stalled VM would).
+func (d *Daemon) Signal(s os.Signal) error { return d.cmd.Process.Signal(s) }
+
 // Exited is closed once the process has exited.
 func (d *Daemon) Exited() <-chan struct{} { return d.exited }
 

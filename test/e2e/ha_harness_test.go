@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +42,7 @@ type haDaemon struct {
 	d    *daemon
 	c    *client.Client
 	px   *proxies
+	ddb  *dynamoCounter // its DynamoDB calls by purpose
 }
 
 func newHAFleet(t testing.TB, n int, lease time.Duration) *haFleet {
@@ -83,7 +83,7 @@ func newHAFleet(t testing.TB, n int, lease time.Duration) *haFleet {
 	f.yaml = sb.String()
 	i := strings.Index(f.yaml, "store: {")
 	j := strings.Index(f.yaml[i:], "\n")
-	f.yaml = f.yaml[:i] + "store: {driver: dynamodb, table: " + f.table + "}" + f.yaml[i+j:]
+	f.yaml = f.yaml[:i] + "store: {driver: dynamodb, table: " + f.table + ", lease_time: " + lease.String() + ", daemon_name: DAEMON}" + f.yaml[i+j:]
 	f.store = dynamo.New(dynamodb.NewFromConfig(cfg), f.table)
 	return f
 }
@@ -97,14 +97,13 @@ func (f *haFleet) start(i int) *haDaemon {
 	}
 	hd := &haDaemon{name: fmt.Sprintf("ha-d%d", i), px: newProxies(f.t)}
 	yaml := strings.Replace(hd.px.edit(f.yaml), "LISTEN", fmt.Sprintf("127.0.0.1:%d", port), 1)
+	yaml = strings.Replace(yaml, "daemon_name: DAEMON", "daemon_name: "+hd.name, 1)
+	hd.ddb = newDynamoCounter(f.t, hd.px.AWS.URL()) // in front of its fault proxy: every call is counted by both
+	yaml = strings.Replace(yaml, "  endpoints: {", "  endpoints: {dynamodb: "+hd.ddb.URL()+", ", 1)
 	path := filepath.Join(f.t.TempDir(), "switchyard.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	os.Setenv("SWITCHYARD_LEASE_TIME", f.lease.String())
-	os.Setenv("SWITCHYARD_DAEMON_NAME", hd.name)
-	defer os.Unsetenv("SWITCHYARD_LEASE_TIME")
-	defer os.Unsetenv("SWITCHYARD_DAEMON_NAME")
 	hd.d = daemontest.Start(f.t, binary, path)
 	if hd.c, err = client.New(hd.d.URL, adminToken, nil); err != nil {
 		f.t.Fatal(err)
@@ -131,27 +130,9 @@ func (f *haFleet) owners() map[string]deploy.Lease {
 	return out
 }
 
-// pid finds the process of a daemon by its config path (daemontest keeps the *exec.Cmd to itself).
-func pid(t testing.TB, d *daemon) int {
-	t.Helper()
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if strings.Contains(string(b), d.Cfg) && strings.Contains(string(b), "serve") {
-			return n
-		}
-	}
-	t.Fatalf("no process for %s", d.Cfg)
-	return 0
-}
-
 func signal(t testing.TB, d *daemon, s syscall.Signal) {
 	t.Helper()
-	if err := syscall.Kill(pid(t, d), s); err != nil {
+	if err := d.Signal(s); err != nil {
 		t.Fatal(err)
 	}
 }

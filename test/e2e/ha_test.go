@@ -12,11 +12,14 @@ import (
 
 const haLease = 3 * time.Second
 
-// takeoverLimit is the bound the lease design promises: the lease time, two scans (1 s poll here:
-// min(poll, lease/4)) and the jitter, plus a load share per lease already held and some slack for
-// a loaded machine.
+// leaseScan is the daemons' scan interval: store.lease_scan's default, min(1s, lease/4), whatever
+// poll_interval is.
+func leaseScan(lease time.Duration) time.Duration { return min(time.Second, lease/4) }
+
+// takeoverLimit is the bound the lease design promises: the lease time, two scans and the jitter, plus
+// a load share per lease already held and some slack for a loaded machine.
 func takeoverLimit(lease time.Duration) time.Duration {
-	scan := min(poll, lease/4)
+	scan := leaseScan(lease)
 	return lease + 2*scan + scan/2 + 30*(scan/16) + 2*time.Second
 }
 
@@ -170,6 +173,14 @@ func TestHAStaleOwnerAndRemoteCommands(t *testing.T) {
 	t.Logf("stale owner's calls after SIGCONT:\n%s", table(c, time.Since(woke)))
 	if writes.Calls != 0 {
 		t.Errorf("the stale owner made %d write or side-effect calls after waking, want 0:\n%s", writes.Calls, table(c, 0))
+	}
+	// Its DynamoDB traffic is its lease scans and nothing else (it holds no lease any more): one Query
+	// of the LEASES partition per scan, not one per poll_interval (100ms here).
+	awake := time.Since(woke)
+	dc := stale.ddb.Between(woke, time.Now())
+	t.Logf("stale owner's DynamoDB calls by purpose after SIGCONT (%s):\n%s", awake.Round(time.Millisecond), rateTable(dc, awake))
+	if limit := int(awake/leaseScan(haLease)) + 2; dc["Query LEASES"] > limit {
+		t.Errorf("the woken daemon scanned the leases %d times in %s, want <= %d (one per %s)", dc["Query LEASES"], awake, limit, leaseScan(haLease))
 	}
 	acts := strings.Join(actionsOf(t, f.ds[1].c, ids[0]), " ")
 	if !strings.Contains(acts, ":pause") || !strings.Contains(acts, ":resume") {
