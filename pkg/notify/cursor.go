@@ -11,12 +11,58 @@ import (
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
 
-// cursor is a sink's place in one deployment's events: the last seq handled (delivered, recorded as
-// failed, or not routed to the sink). Version is the stored object's (0: not stored yet).
+// Settle is how long after its time an event can still appear with a lower sequence number than one
+// already read. DynamoDB takes an event's number from a counter before writing it, so two appends to
+// one deployment racing (the runner and the analysis loop) can land in the other order; the gap
+// between taking the number and the write is one PutItem. SQLite numbers events as it commits them.
+const Settle = 30 * time.Second
+
+// cursor is a sink's place in one deployment's events: every event up to Seq is handled (delivered,
+// recorded as failed, or not routed to the sink), and so are the Recent ones above it. An event moves
+// under Seq only once it is older than Settle, so one written late with a lower number is still read.
+// Version is the stored object's (0: not stored yet).
 type cursor struct {
 	Seq     int64     `json:"seq"`
+	Recent  []int64   `json:"recent,omitempty"`
 	At      time.Time `json:"at"`
 	Version int64     `json:"-"`
+}
+
+func (c *cursor) handled(seq int64) bool {
+	if seq <= c.Seq {
+		return true
+	}
+	for _, s := range c.Recent {
+		if s == seq {
+			return true
+		}
+	}
+	return false
+}
+
+// settle moves Seq over the handled events of evs (read after Seq, in order) older than Settle, up to
+// the first that is not, and reports whether it changed.
+func (c *cursor) settle(evs []deploy.Event, now time.Time) bool {
+	moved := false
+	for _, e := range evs {
+		if e.Seq <= c.Seq {
+			continue
+		}
+		if !c.handled(e.Seq) || now.Sub(e.Time) < Settle {
+			break
+		}
+		c.Seq, moved = e.Seq, true
+	}
+	if moved {
+		kept := c.Recent[:0]
+		for _, s := range c.Recent {
+			if s > c.Seq {
+				kept = append(kept, s)
+			}
+		}
+		c.Recent = kept
+	}
+	return moved
 }
 
 // marker is a sink's first start: events older than it are history, not news.

@@ -189,37 +189,47 @@ func (w *worker) pass(ctx context.Context) error {
 	}
 	now := o.Clock.Now()
 	listed := map[string]bool{}
+	read := map[string][]deploy.Event{}
 	var todo []pending
 	for _, dep := range deps {
 		if dep.State.Terminal() && now.Sub(dep.UpdatedAt) > o.Lookback {
 			continue
 		}
 		listed[dep.ID] = true
-		evs, err := o.Events.Events(ctx, dep.ID, w.cursorOf(dep.ID).Seq)
+		c := w.cursorOf(dep.ID)
+		evs, err := o.Events.Events(ctx, dep.ID, c.Seq)
 		if err != nil {
 			return err
 		}
+		read[dep.ID] = evs
 		for _, e := range evs {
-			todo = append(todo, pending{dep, e})
+			if !c.handled(e.Seq) {
+				todo = append(todo, pending{dep, e})
+			}
 		}
 	}
 	sort.SliceStable(todo, func(i, j int) bool { return todo[i].ev.Seq < todo[j].ev.Seq })
 	dirty := map[string]bool{}
 	for _, p := range todo {
 		c := w.cursorOf(p.dep.ID)
-		if w.wanted(p.ev, c) {
-			if err := w.deliver(ctx, w.message(p)); err != nil {
-				return err
-			}
-			c.Seq = p.ev.Seq
-			if err := w.save(ctx, p.dep.ID, c); err != nil {
-				return err
-			}
-			delete(dirty, p.dep.ID)
+		if !w.wanted(p.ev, c) {
+			c.Recent = append(c.Recent, p.ev.Seq) // skipped: remembered, written once at the end of the pass
+			dirty[p.dep.ID] = true
 			continue
 		}
-		c.Seq = p.ev.Seq // skipped: remembered, written once at the end of the pass
-		dirty[p.dep.ID] = true
+		if err := w.deliver(ctx, w.message(p)); err != nil {
+			return err
+		}
+		c.Recent = append(c.Recent, p.ev.Seq)
+		if err := w.save(ctx, p.dep.ID, c); err != nil {
+			return err
+		}
+		delete(dirty, p.dep.ID)
+	}
+	for id, evs := range read {
+		if w.cursors[id].settle(evs, now) {
+			dirty[id] = true
+		}
 	}
 	for id := range dirty {
 		if err := w.save(ctx, id, w.cursors[id]); err != nil {
