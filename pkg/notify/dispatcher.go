@@ -38,11 +38,12 @@ type Options struct {
 // Dispatcher delivers audit events to sinks. Each sink has its own goroutine, cursors and retries, so
 // a dead endpoint delays only its own messages. Nothing in the controller calls it or waits for it.
 //
-// Why per-deployment cursors rather than one global cursor: the store's only event read is per
-// deployment (Store.Events); its sequence numbers grow across the store, but DynamoDB's come from a
-// counter taken before the event is written, so an event with a lower number can appear after a higher
-// one was read, and a single "highest seq seen" would skip it. Per deployment, events of one runner
-// are appended one after another, so the cursor (last seq handled) never passes an unwritten one.
+// Why per-deployment cursors rather than one global feed: the store's only event read is per
+// deployment (Store.Events), and a global "highest seq seen" would be wrong on DynamoDB, whose
+// sequence numbers come from a counter taken before the event is written: an event with a lower number
+// can appear after a higher one was read. A cursor therefore keeps the recently handled numbers above
+// its settled point (see Settle) instead of a single high-water mark. Recent deployments (active, or
+// finished within Lookback) are listed from the store each pass.
 type Dispatcher struct {
 	o       Options
 	workers []*worker
