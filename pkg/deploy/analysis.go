@@ -54,6 +54,10 @@ type AnalysisMetric struct {
 	Margin float64 `json:"margin,omitempty" yaml:"margin,omitempty"`
 	// Quantile (latency judge) of the live colour's latency whose exceedance is compared (default 0.9).
 	Quantile float64 `json:"quantile,omitempty" yaml:"quantile,omitempty"`
+	// Tolerance (latency judge): a slowdown smaller than this is not a failure. The compared threshold is
+	// the smallest histogram bound at or above the live colour's Quantile plus Tolerance (default 20 ms), so
+	// that scheduling noise and scrape timing around a few milliseconds never fail a release.
+	Tolerance Duration `json:"tolerance,omitempty" yaml:"tolerance,omitempty"`
 	// MinRequests on the new colour before any verdict (default 20 errors judge, 50 latency).
 	MinRequests int `json:"min_requests,omitempty" yaml:"min_requests,omitempty"`
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/switchyard/switchyard/pkg/deploy"
 )
@@ -36,8 +37,10 @@ const (
 	DefaultErrorsMargin  = 0.01
 	DefaultLatencyMargin = 0.05
 	DefaultQuantile      = 0.9
-	DefaultErrorsMin     = 20
-	DefaultLatencyMin    = 50
+	// DefaultLatencyTolerance: slowdowns below it are not failures (see deploy.AnalysisMetric.Tolerance).
+	DefaultLatencyTolerance = 20 * time.Millisecond
+	DefaultErrorsMin        = 20
+	DefaultLatencyMin       = 50
 )
 
 // New builds the judge metric m names (m.Judge: errors, latency or threshold) with the documented
@@ -76,7 +79,16 @@ func New(m deploy.AnalysisMetric, alpha float64) (Judge, error) {
 		if !(q > 0 && q < 1) {
 			return nil, bad("quantile", "must be in (0, 1), got %v", m.Quantile)
 		}
-		return newLatencyJudge(alpha, margin, q, minOr(m.MinRequests, DefaultLatencyMin)), nil
+		tol := m.Tolerance.D()
+		switch {
+		case tol == 0:
+			tol = DefaultLatencyTolerance
+		case tol < 0:
+			return nil, bad("tolerance", "must not be negative, got %s", tol)
+		}
+		j := newLatencyJudge(alpha, margin, q, minOr(m.MinRequests, DefaultLatencyMin))
+		j.tolerance = tol.Seconds()
+		return j, nil
 	case deploy.JudgeThreshold:
 		return newThresholdJudge(m.Threshold, bad)
 	default:

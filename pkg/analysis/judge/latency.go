@@ -15,6 +15,7 @@ import (
 // same rate-ratio martingale as the errors judge, with the interval's requests as exposure.
 type latencyJudge struct {
 	alpha, margin, q, minRequests float64
+	tolerance                     float64 // seconds added to the live quantile before the bound is chosen
 	st                            latencyState
 }
 
@@ -58,7 +59,7 @@ func (j *latencyJudge) Observe(iv Interval) {
 		// threshold depend on the counts it splits.
 		s.Warmup = accumulate(s.Warmup, iv.Base)
 		if s.Warmup.Requests >= j.warmupRequests() {
-			s.Threshold = quantileBound(s.Warmup, j.q)
+			s.Threshold = quantileBound(s.Warmup, j.q, j.tolerance)
 		}
 		return
 	}
@@ -85,13 +86,16 @@ func (j *latencyJudge) Observe(iv Interval) {
 	}
 }
 
-// quantileBound is the smallest bucket bound at or above a's q-quantile: the live colour's requests
-// exceed it at most a share 1-q of the time, and a slower colour much more often. A bound that no
-// live request exceeds is the most telling one, not one to skip: when all live requests fall in the
-// first bucket, a release that pushes them past it is seen at once.
-func quantileBound(a Arm, q float64) float64 {
+// quantileBound is the smallest bucket bound at or above a's q-quantile plus tol (seconds). Without
+// the tolerance the bound would sit where a few milliseconds of scheduling noise, or one colour's scrape
+// catching a shared pause the other's misses, move a large share of requests across it: the test of
+// equal distributions would then, rightly but uselessly, find two colours of one release different.
+// A bound that no live request exceeds is the most telling one, not one to skip: a release that pushes
+// requests past it is seen at once.
+func quantileBound(a Arm, q, tol float64) float64 {
+	target := Quantile(a, q) + tol
 	for _, b := range a.Buckets {
-		if b.Le > 0 && b.Count >= q*a.Requests {
+		if b.Le > 0 && b.Le >= target {
 			return b.Le
 		}
 	}

@@ -65,7 +65,10 @@ func BenchmarkBadRelease(b *testing.B) {
 			b.Run(path+"/"+k.name, func(b *testing.B) {
 				var outs []badOutcome
 				for i := 0; i < runs; i++ {
-					outs = append(outs, badReleaseRun(b, k.bad, rate, scale, limit, path == "analysis"))
+					// One sub-benchmark a run, so that each world is torn down before the next starts.
+					b.Run(fmt.Sprintf("run%d", i+1), func(b *testing.B) {
+						outs = append(outs, badReleaseRun(b, k.bad, rate, scale, limit, path == "analysis"))
+					})
 				}
 				reportBad(b, path+" "+k.name, rate, scale, outs)
 			})
@@ -85,6 +88,7 @@ type badOutcome struct {
 	exposure time.Duration // first request served by the new colour -> verified 0%
 	failed   int           // requests users saw fail meanwhile
 	served   int           // requests the new colour served
+	reason   string        // why it was rolled back
 }
 
 func badReleaseRun(b *testing.B, bad apptask.Behaviour, rate int, scale float64, limit time.Duration, analysed bool) badOutcome {
@@ -112,7 +116,7 @@ func badReleaseRun(b *testing.B, bad apptask.Behaviour, rate int, scale float64,
 	var restored time.Time
 	if done != nil && done.State == deploy.StateRolledBack {
 		restored = eventTime(b, e.env, d.ID, "rollback.traffic_restored")
-		out.detected = true
+		out.detected, out.reason = true, done.Reason
 	}
 	reqs := stopAll(attacks)
 	var first time.Time
@@ -155,7 +159,11 @@ func reportBad(b *testing.B, name string, rate int, scale float64, outs []badOut
 	sort.Ints(failed)
 	var runs []string
 	for _, o := range outs {
-		runs = append(runs, fmt.Sprintf("%s/%d failed/%d served%s", o.exposure.Round(100*time.Millisecond), o.failed, o.served, map[bool]string{false: " (not rolled back)", true: ""}[o.detected]))
+		why := " (not rolled back)"
+		if o.detected {
+			why = " (" + o.reason + ")"
+		}
+		runs = append(runs, fmt.Sprintf("%s/%d failed/%d served%s", o.exposure.Round(100*time.Millisecond), o.failed, o.served, why))
 	}
 	report(b, "%s at a 10%% canary, %d req/s, alarm scale %g: exposure median %s (min %s, max %s); users' failed requests median %d (min %d, max %d); rolled back %d/%d; runs: %s",
 		name, rate, scale, exp[len(exp)/2].Round(100*time.Millisecond), exp[0].Round(100*time.Millisecond), exp[len(exp)-1].Round(100*time.Millisecond),
