@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg config.AWS, m *metrics.Metrics) (*Clients, err
 	}
 	for svc, url := range cfg.Endpoints {
 		switch svc {
-		case ServiceECS, ServiceELBv2, ServiceCloudWatch, ServiceECR, ServiceDynamoDB, ServiceAutoScaling:
+		case ServiceECS, ServiceELBv2, ServiceCloudWatch, ServiceECR, ServiceDynamoDB, ServiceAutoScaling, ServiceSNS:
 		default:
 			return nil, fmt.Errorf("awsclient: aws.endpoints.%s: unknown service", svc)
 		}

@@ -68,7 +68,7 @@ type Store struct {
 type AWS struct {
 	Region            string            `yaml:"region"`
 	EndpointURL       string            `yaml:"endpoint_url"`
-	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling
+	Endpoints         map[string]string `yaml:"endpoints"`          // per service: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling, sns
 	StaticCredentials bool              `yaml:"static_credentials"` // read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY only
 	MaxRetries        int               `yaml:"max_retries"`
 	// RateLimits are the daemon's own budgets per AWS API family (keys: ecs, elbv2, cloudwatch, ecr,
@@ -287,7 +287,7 @@ func (c *Config) Validate() error {
 	}
 	for k, v := range c.AWS.Endpoints {
 		if !isFamily(k) {
-			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling)", k)
+			add("aws.endpoints.%s: unknown service (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling, sns)", k)
 		}
 		if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
 			add("aws.endpoints.%s: %q must be an http(s) URL", k, v)

@@ -19,7 +19,7 @@ type Guards struct {
 }
 
 // RateLimitFamilies are the AWS API families that aws.rate_limits (and aws.endpoints) accept.
-var RateLimitFamilies = []string{"ecs", "elbv2", "cloudwatch", "ecr", "dynamodb", "autoscaling"}
+var RateLimitFamilies = []string{"ecs", "elbv2", "cloudwatch", "ecr", "dynamodb", "autoscaling", "sns"}
 
 func isFamily(k string) bool {
 	for _, f := range RateLimitFamilies {

@@ -1,5 +1,5 @@
 // Package ratelimit keeps the daemon's AWS calls inside budgets of its own: one token bucket per AWS API
-// family (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling), shared by every deployment, in which a
+// family (ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling, sns), shared by every deployment, in which a
 // call serving a rollback or its verification (deploy.IsUrgent) goes ahead of every waiting routine call.
 //
 // AWS throttles per account and Region, and the account is shared with everything else that runs in it
@@ -18,6 +18,8 @@
 //	ecr            10     20    ECR: one BatchGetImage per create; its per-API rate quotas are far higher
 //	autoscaling     5     10    Application Auto Scaling: no published per-API rate; its calls are rare
 //	                            (a hand-over at the end of a release)
+//	sns            10     20    SNS Publish: thousands per second in us-east-1; notifications are a few
+//	                            messages per deployment step, so this only caps a runaway retry loop
 //	dynamodb     1000   2000    DynamoDB data-plane calls are limited by table capacity, not a request
 //	                            rate; this only caps a runaway loop (the API's reads of the store share
 //	                            it, so it must not be tight)
@@ -56,6 +58,7 @@ const (
 	ECR         = "ecr"
 	DynamoDB    = "dynamodb"
 	AutoScaling = "autoscaling"
+	SNS         = "sns"
 )
 
 // Defaults returns the built-in budgets (see the package documentation for their sources).
@@ -67,6 +70,7 @@ func Defaults() map[string]Limit {
 		ECR:         {Rate: 10, Burst: 20},
 		AutoScaling: {Rate: 5, Burst: 10},
 		DynamoDB:    {Rate: 1000, Burst: 2000},
+		SNS:         {Rate: 10, Burst: 20},
 	}
 }
 
@@ -107,7 +111,7 @@ func New(clk Clock, overrides map[string]Limit) (*Limiter, error) {
 	for _, f := range fams {
 		l := overrides[f]
 		if _, ok := limits[f]; !ok {
-			return nil, fmt.Errorf("ratelimit: unknown API family %q (known: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling)", f)
+			return nil, fmt.Errorf("ratelimit: unknown API family %q (known: ecs, elbv2, cloudwatch, ecr, dynamodb, autoscaling, sns)", f)
 		}
 		if !(l.Rate > 0) || math.IsInf(l.Rate, 0) || l.Burst < 1 {
 			return nil, fmt.Errorf("ratelimit: %s: rate must be > 0 and burst >= 1 (got rate %v, burst %d)", f, l.Rate, l.Burst)
