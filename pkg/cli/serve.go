@@ -17,7 +17,9 @@ import (
 
 	"github.com/switchyard/switchyard/pkg/api"
 	"github.com/switchyard/switchyard/pkg/config"
+	"github.com/switchyard/switchyard/pkg/dashboard"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/eventhub"
 	"github.com/switchyard/switchyard/pkg/logging"
 	"github.com/switchyard/switchyard/pkg/metrics"
 )
@@ -29,6 +31,7 @@ func (a *app) serveCommand() *cobra.Command {
 	var (
 		path            string
 		metricsEndpoint bool
+		dashboardOn     bool
 		unsafeClock     bool
 	)
 	cmd := &cobra.Command{
@@ -43,6 +46,7 @@ tokens change without a restart, and running deployments keep the service defini
 with. Other settings (listen, store, aws, log, poll_interval, calendar) need a restart.
 
 /healthz, /readyz and /metrics need no token; --metrics-endpoint=false removes /metrics.
+The web dashboard is at / (sign in with an API token; docs/dashboard.md); --dashboard=false removes it.
 
 For tests only, --unsafe-test-clock makes the daemon read ` + EnvTestClock + `=start=RFC3339[,rate=N]
 and run the controller on that shifted, accelerated clock; either one without the other is refused
@@ -60,19 +64,20 @@ and run the controller on that shifted, accelerated clock; either one without th
 			if err != nil {
 				return err
 			}
-			return a.serve(withClock(cmd.Context(), clk), path, metricsEndpoint, hup)
+			return a.serve(withClock(cmd.Context(), clk), path, metricsEndpoint, dashboardOn, hup)
 		},
 	}
 	cmd.Flags().BoolVar(&unsafeClock, "unsafe-test-clock", false, "TESTS ONLY: run on the clock in "+EnvTestClock)
 	_ = cmd.Flags().MarkHidden("unsafe-test-clock")
 	cmd.Flags().StringVarP(&path, "config", "c", "", "configuration file (YAML)")
 	cmd.Flags().BoolVar(&metricsEndpoint, "metrics-endpoint", true, "serve Prometheus metrics on GET /metrics (unauthenticated)")
+	cmd.Flags().BoolVar(&dashboardOn, "dashboard", true, "serve the web dashboard at / (sign-in with an API token)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
 
 // serve runs until ctx is cancelled (SIGINT/SIGTERM) or the HTTP server fails.
-func (a *app) serve(ctx context.Context, path string, metricsEndpoint bool, hup <-chan os.Signal) (err error) {
+func (a *app) serve(ctx context.Context, path string, metricsEndpoint, dashboardOn bool, hup <-chan os.Signal) (err error) {
 	cfg, err := config.Load(path)
 	if err != nil {
 		return err
@@ -127,6 +132,19 @@ func (a *app) serve(ctx context.Context, path string, metricsEndpoint bool, hup 
 		return fmt.Errorf("serve: start controller: %w", err)
 	}
 	hs := api.NewHTTPServer(srv)
+	if dashboardOn {
+		// The same controller calls as the API; sessions check the API's current tokens; live from
+		// the daemon's event hub when it has one (docs/dashboard.md).
+		hub, _ := d.(interface{ Hub() *eventhub.Hub })
+		opts := dashboard.Options{Controller: d, Auth: srv, Clock: clockFrom(ctx), Logger: log.Named("dashboard")}
+		if hub != nil {
+			opts.Hub = hub.Hub()
+		}
+		dash := dashboard.New(opts)
+		srv.Handle("GET /{$}", dash)
+		srv.Handle("/ui/", dash)
+		hs.RegisterOnShutdown(dash.Close) // open streams would hold the drain until its timeout
+	}
 	hs.ErrorLog = zap.NewStdLog(log.Named("http"))
 	served := make(chan error, 1)
 	// net/http's own refusals (oversized headers, malformed requests) answer in the API's JSON shape too.

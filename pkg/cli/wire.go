@@ -23,6 +23,7 @@ import (
 	"github.com/switchyard/switchyard/pkg/controller"
 	"github.com/switchyard/switchyard/pkg/deploy"
 	"github.com/switchyard/switchyard/pkg/dynamo"
+	"github.com/switchyard/switchyard/pkg/eventhub"
 	"github.com/switchyard/switchyard/pkg/metrics"
 	"github.com/switchyard/switchyard/pkg/notify"
 	"github.com/switchyard/switchyard/pkg/prometheus"
@@ -45,6 +46,7 @@ type daemon struct {
 	*controller.Controller
 	store   deploy.Store
 	started bool
+	hub     *eventhub.Hub // the dashboard's live stream
 	// notifier delivers audit events (nil: no notifications block); it only reads the store.
 	notifier *notify.Runtime
 }
@@ -122,6 +124,8 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 		deploy.ProviderCloudWatch: awsclient.NewMetricData(clients.CloudWatch),
 	}, clk, log.Named("analysis"))
 	objects, _ := store.(deploy.ObjectStore)
+	hub := eventhub.New() // every stored event and deployment, live to the dashboard; never waits for it
+	store = hub.Wrap(store)
 	ctl, err := controller.New(controller.Options{
 		Clock: clk, Objects: objects,
 		Calendar:  controller.Calendar{Exchange: cfg.Calendar.Exchange, Closures: cfg.Calendar.Closures},
@@ -143,7 +147,7 @@ var buildDaemon = func(ctx context.Context, cfg *config.Config, log *zap.Logger,
 			return nil, nil, fmt.Errorf("notifications: %w", err)
 		}
 	}
-	d := &daemon{Controller: ctl, store: store, notifier: notifier}
+	d := &daemon{Controller: ctl, store: store, notifier: notifier, hub: hub}
 	closeFn := func() error {
 		ctl.Wait()
 		if notifier != nil {
@@ -192,3 +196,6 @@ func driftPreflight(ctx context.Context, g config.DriftGuard) (func(context.Cont
 		return nil
 	}, nil
 }
+
+// Hub is the daemon's event stream (the dashboard's live updates).
+func (d *daemon) Hub() *eventhub.Hub { return d.hub }

@@ -132,11 +132,13 @@ func New(o Options) *Dashboard {
 // ServeHTTP serves the page, its assets and its endpoints.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	// The page loads only its own script and style, is never framed and sends no referrer.
+	// The page loads only its own script and style, is never framed and sends no referrer elsewhere.
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer Chrome sends "Origin: null" on form posts, and the
+	// sign-in form would fail the Origin check.
+	h.Set("Referrer-Policy", "same-origin")
 	d.mux.ServeHTTP(w, r)
 }
 

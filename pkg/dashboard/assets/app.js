@@ -2,6 +2,11 @@
 // /ui/api endpoints and keeps itself current from the /ui/stream server-sent events.
 'use strict';
 
+// Script errors are kept for the browser tests' failure messages (and the console).
+window.__errors = [];
+window.addEventListener('error', (e) => window.__errors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.__errors.push(String(e.reason)));
+
 const S = {
   session: null,   // {actor, read_only, csrf_token, expires_at, now}
   offset: 0,       // daemon clock minus browser clock (ms): bake countdowns use the daemon's time
@@ -82,6 +87,9 @@ async function boot() {
   await loadOverview();
   connect();
   setInterval(renderCountdowns, 1000);
+  // The services' weights come from the daemon's route cache, which refreshes on its own: read it
+  // again now and then, not only when a deployment changes.
+  setInterval(() => later('services', 0, refreshServices), 5000);
 }
 
 async function loadOverview() {
@@ -157,8 +165,14 @@ function onDeployment(d) {
     later('detail-' + d.id, 1000, () => loadDetail(d.id).then(render));
   }
   if (!isActive && S.active.includes(d.id)) S.active = S.active.filter((x) => x !== d.id);
-  later('services', 500, async () => { S.services = (await api('/ui/api/overview')).services; renderServices(); });
+  later('services', 500, refreshServices);
   render();
+}
+
+async function refreshServices() {
+  if (!S.session) return;
+  S.services = (await api('/ui/api/overview')).services;
+  renderServices();
 }
 
 function onEvent(e) {
