@@ -161,8 +161,10 @@ func (c *Controller) remoteCommand(ctx context.Context, kind cmdKind, req deploy
 		return nil, deploy.Wrap(op, "", err, "store the command for the deployment's owner")
 	}
 	deadline := c.clock.Now().Add(2*c.leases.Duration() + 10*c.o.PollInterval)
-	for c.clock.Now().Before(deadline) {
-		if !c.sleep(ctx, 50*time.Millisecond) {
+	// The owner applies it at its next lease scan: look soon, then less often (50 ms doubling to
+	// 500 ms), so that a waiting command costs a few reads a second, not twenty.
+	for wait := 50 * time.Millisecond; c.clock.Now().Before(deadline); wait = min(2*wait, 500*time.Millisecond) {
+		if !c.sleep(ctx, wait) {
 			return nil, deploy.Wrap(op, deploy.KindTimeout, ctx.Err(), "command "+cmd.ID+" stored; its owner applies it when it can")
 		}
 		got, err := c.cmdStore.GetCommand(ctx, req.ID, cmd.ID)
