@@ -400,6 +400,14 @@ func TestWeightHistoryReadsTheShifterFormat(t *testing.T) {
 	}
 	got := dashboard.WeightHistory(d, evs)
 	want := []dashboard.WeightPoint{{At: at, Green: 999}, {At: at.Add(2 * time.Second), Blue: 100, Green: 899}, {At: at.Add(3 * time.Second), Blue: 999}}
+	same(t, got, want)
+	// Weights the trail does not show yet end the line, never before its last point.
+	d.Weights, d.UpdatedAt = deploy.Weights{Blue: 499, Green: 500}, at.Add(time.Second)
+	same(t, dashboard.WeightHistory(d, evs), append(want, dashboard.WeightPoint{At: at.Add(3 * time.Second), Blue: 499, Green: 500}))
+}
+
+func same(t *testing.T, got, want []dashboard.WeightPoint) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %+v", got)
 	}
@@ -425,6 +433,39 @@ func TestPageHeaders(t *testing.T) {
 	for _, s := range []string{page, js} {
 		if strings.Contains(s, "https://") || strings.Contains(s, "src=\"//") {
 			t.Errorf("an external reference in an asset")
+		}
+	}
+}
+
+// A stream outlives the daemon's WriteTimeout (60s for ordinary answers): it clears its deadline.
+func TestStreamOutlivesWriteTimeout(t *testing.T) {
+	e := newEnv(t, dashboard.Options{})
+	ts := httptest.NewUnstartedServer(e.dash)
+	ts.Config.WriteTimeout = 200 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	defer e.dash.Close()
+	e.ts = ts
+	b := e.browser()
+	b.signIn(viewSecret)
+	resp, err := b.c.Get(ts.URL + "/ui/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	if line, _ := rd.ReadString('\n'); line != "event: hello\n" {
+		t.Fatalf("first line %q", line)
+	}
+	time.Sleep(400 * time.Millisecond) // deliberately past the server's write deadline
+	e.hub.PublishEvent(deploy.Event{Seq: 1, DeploymentID: "d-1", Service: "web", Action: "late"})
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended at the write timeout: %v", err)
+		}
+		if strings.Contains(line, `"action":"late"`) {
+			return
 		}
 	}
 }

@@ -104,7 +104,7 @@ func (d *Dashboard) deployment(w http.ResponseWriter, r *http.Request, _ who) er
 var weightsRE = regexp.MustCompile(`^blue (\d+) \([^)]*\) / green (\d+) `)
 
 // WeightHistory is the split over time: the live slot at 100% when the deployment was created, then
-// every verified change recorded in its audit trail.
+// every verified change recorded in its audit trail, then the record's weights if they differ.
 func WeightHistory(d *deploy.Deployment, evs []deploy.Event) []WeightPoint {
 	out := []WeightPoint{}
 	if d.From.Valid() {
@@ -122,6 +122,18 @@ func WeightHistory(d *deploy.Deployment, evs []deploy.Event) []WeightPoint {
 		b, _ := strconv.Atoi(m[1])
 		g, _ := strconv.Atoi(m[2])
 		out = append(out, WeightPoint{At: e.Time, Blue: b, Green: g})
+	}
+	// The record's own verified weights end the line when the trail has not caught up (or was
+	// trimmed): the chart never contradicts the weights shown above it.
+	if w := d.Weights; w.Blue+w.Green > 0 && len(out) > 0 {
+		last := out[len(out)-1]
+		if last.Blue != w.Blue || last.Green != w.Green {
+			at := d.UpdatedAt
+			if at.Before(last.At) {
+				at = last.At
+			}
+			out = append(out, WeightPoint{At: at, Blue: w.Blue, Green: w.Green})
+		}
 	}
 	return out
 }

@@ -15,7 +15,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/switchyard/switchyard/pkg/api/apitest"
+	"github.com/switchyard/switchyard/pkg/dashboard"
 	"github.com/switchyard/switchyard/pkg/deploy"
+	"github.com/switchyard/switchyard/pkg/eventhub"
 )
 
 // browser starts Debian's chromium, headless, on a fresh profile, for loopback pages only. Without
@@ -206,4 +209,57 @@ func TestDashboardInChromium(t *testing.T) {
 	do(t, admin, "open the deployment", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#history tr[data-id="%s"]`, d.ID))),
 		chromedp.WaitVisible(chromedp.CSS(`#selected tr[data-action="rolled_back"]`)))
 	screenshot(t, admin, "dashboard-deployment.png")
+}
+
+// tokenAuth is a fixed token set for the dashboard over a fake controller.
+type tokenAuth map[string]string
+
+func (a tokenAuth) Identify(secret string) (string, bool, bool) {
+	n, ok := a[secret]
+	return n, false, ok
+}
+
+// The per-colour error-rate and latency charts, drawn from a deployment's analysis points. The
+// emulated world has no Prometheus, so this one runs the dashboard over the API's fake controller
+// in the same browser: the page draws one chart per metric, each colour a line, and the verdicts.
+func TestDashboardAnalysisChartsInChromium(t *testing.T) {
+	ctx := browser(t)
+	ctl := apitest.New("web")
+	start := time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
+	d := deploy.Deployment{ID: "d-analysis", Service: "web", ImageTag: "v7", State: deploy.StateShifting, Step: 1,
+		From: deploy.SlotBlue, To: deploy.SlotGreen, Weights: deploy.Weights{Blue: 899, Green: 100}, CreatedBy: "alice", CreatedAt: start, UpdatedAt: start,
+		Steps: []deploy.Step{{Kind: deploy.StepAnalysis, Bake: deploy.Duration(time.Minute)}, {Percent: 10, Bake: deploy.Duration(10 * time.Minute)}, {Percent: 100}},
+		Spec: deploy.Service{Name: "web", Analysis: &deploy.AnalysisSpec{Metrics: []deploy.AnalysisMetric{
+			{Name: "errors", Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeErrors},
+			{Name: "latency", Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeLatency}}}},
+		Analysis: &deploy.AnalysisRun{StartedAt: start, Verdict: deploy.VerdictFail, Why: "errors: green's error rate is higher than blue's",
+			Metrics: []deploy.MetricStatus{{Name: "errors", Verdict: deploy.VerdictFail, Why: "rate ratio 3.1"}, {Name: "latency", Verdict: deploy.VerdictInconclusive}}}}
+	for i := 0; i < 30; i++ {
+		at := start.Add(time.Duration(i) * 10 * time.Second)
+		d.Analysis.Points = append(d.Analysis.Points,
+			deploy.AnalysisPoint{At: at, Metric: "errors", BaseRequests: 900, BaseErrors: 9, CanaryRequests: 100, CanaryErrors: float64(1 + i/5), Verdict: deploy.VerdictInconclusive},
+			deploy.AnalysisPoint{At: at, Metric: "latency", BaseRequests: 900, CanaryRequests: 100, BaseValue: 0.120, CanaryValue: 0.120 + 0.2*float64(i)/30, Verdict: deploy.VerdictInconclusive})
+	}
+	ctl.Put(d)
+	dash := dashboard.New(dashboard.Options{Controller: ctl, Auth: tokenAuth{adminToken: "alice"}, Hub: eventhub.New()})
+	ts := httptest.NewServer(dash)
+	defer ts.Close()
+	defer dash.Close() // first: the page's stream would hold ts.Close
+
+	signIn(t, ctx, ts.URL, adminToken)
+	do(t, ctx, "the charts", chromedp.WaitVisible(chromedp.CSS(`svg[aria-label="latency latency p90 (s)"]`)))
+	labels := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-deployment="d-analysis"] svg.chart')].map(s => s.getAttribute('aria-label'))`)
+	want := []string{"traffic per colour (%)", "errors error rate", "latency latency p90 (s)"}
+	if !slices.Equal(labels, want) {
+		t.Fatalf("charts %v, want %v", labels, want)
+	}
+	// Two lines per analysis chart, blue (live) and green (new), each with a point per interval.
+	lines := eval[[]string](t, ctx, `[...document.querySelectorAll('svg[aria-label="errors error rate"] path')].map(p => p.getAttribute('class') + ':' + (p.getAttribute('d').match(/L/g) || []).length)`)
+	if !slices.Equal(lines, []string{"s-blue:29", "s-green:29"}) {
+		t.Fatalf("error-rate lines %v", lines)
+	}
+	if v := eval[string](t, ctx, `document.querySelector('[data-deployment="d-analysis"]').innerText`); !strings.Contains(v, "errors fail") || !strings.Contains(v, "latency inconclusive") {
+		t.Fatalf("verdicts missing: %s", v)
+	}
+	screenshot(t, ctx, "dashboard-analysis.png")
 }

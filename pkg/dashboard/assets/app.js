@@ -388,8 +388,10 @@ function analysisCharts(d) {
   if (!a || !a.points || !a.points.length) return null;
   const byMetric = {};
   for (const p of a.points) (byMetric[p.metric] = byMetric[p.metric] || []).push(p);
+  const judges = {};
+  for (const m of ((d.spec && d.spec.analysis) || {}).metrics || []) judges[m.name] = m.judge;
   return Object.entries(byMetric).map(([metric, ps]) => {
-    const latency = ps.some((p) => p.base_value || p.canary_value) && /lat|p9|duration/i.test(metric);
+    const latency = judges[metric] === 'latency';
     const val = (p, side) => latency ? p[side + '_value'] || 0 :
       (p[side + '_requests'] ? p[side + '_errors'] / p[side + '_requests'] : 0);
     return lineChart({
