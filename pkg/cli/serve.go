@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
@@ -144,6 +145,13 @@ func (a *app) serve(ctx context.Context, path string, metricsEndpoint, dashboard
 		srv.Handle("GET /{$}", dash)
 		srv.Handle("/ui/", dash)
 		hs.RegisterOnShutdown(dash.Close) // open streams would hold the drain until its timeout
+	}
+	if lr, ok := d.(interface{ LinkRoute() (string, http.Handler) }); ok {
+		// Notification action links carry their own credential (signed, expiring, single use), so
+		// they are served outside token auth; the handler acts as the link's owner (docs/notifications.md).
+		if path, h := lr.LinkRoute(); path != "" && h != nil {
+			srv.Handle(path, h)
+		}
 	}
 	hs.ErrorLog = zap.NewStdLog(log.Named("http"))
 	served := make(chan error, 1)
