@@ -135,6 +135,40 @@ root-egress-restriction-dropped @@ main.tf @@ . @@ tests/apply.tftest.hcl @@ res
 root-readonly-root-forced @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ readonly_root_filesystem    = var.readonly_root_filesystem @@ readonly_root_filesystem    = true
 root-registry-scanning-forced @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ enable_registry_enhanced_scanning = var.enable_registry_enhanced_scanning @@ enable_registry_enhanced_scanning = true
 root-db-iam-auth-dropped @@ main.tf @@ . @@ tests/stack.tftest.hcl @@ db_iam_auth = var.db_iam_username == null ? null : { @@ db_iam_auth = true ? null : {
+state-provisioned-billing @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ billing_mode = "PAY_PER_REQUEST" @@ billing_mode = "PROVISIONED"
+  read_capacity  = 5
+  write_capacity = 5
+state-wrong-sort-key @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ range_key    = "sk" @@ range_key    = "gsi1sk"
+state-index-keys-only @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ projection_type = "ALL" @@ projection_type = "KEYS_ONLY"
+state-index-without-range @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ key_schema {
+        attribute_name = global_secondary_index.value.range
+        key_type       = "RANGE"
+      } @@ 
+state-gsi2-dropped @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ for_each = local.indexes @@ for_each = { for k, v in local.indexes : k => v if k != "gsi2" }
+state-ttl-wrong-attribute @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ attribute_name = "expires_ttl" @@ attribute_name = "expires_at"
+state-ttl-off @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ attribute_name = "expires_ttl"
+    enabled        = true @@ attribute_name = "expires_ttl"
+    enabled        = false
+state-no-pitr @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ point_in_time_recovery {
+    enabled = true @@ point_in_time_recovery {
+    enabled = false
+state-aws-owned-key @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ kms_key_arn = aws_kms_key.this.arn @@ kms_key_arn = null
+state-unprotected-by-default @@ modules/controller-state/variables.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ type        = bool
+  default     = true @@ type        = bool
+  default     = false
+state-key-any-principal @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" } @@ Principal = { AWS = "*" }
+state-daemon-creates-table @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ "dynamodb:ConditionCheckItem", @@ "dynamodb:ConditionCheckItem", "dynamodb:CreateTable",
+state-daemon-no-delete @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ "dynamodb:DeleteItem", @@ 
+state-daemon-any-table @@ modules/controller-state/outputs.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ Resource = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"] @@ Resource = ["*"]
+state-daemon-no-index @@ modules/controller-state/outputs.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ Resource = [aws_dynamodb_table.this.arn, "${aws_dynamodb_table.this.arn}/index/*"] @@ Resource = [aws_dynamodb_table.this.arn]
+state-daemon-key-any-service @@ modules/controller-state/outputs.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ Condition = { StringEquals = { "kms:ViaService" = "dynamodb.${local.region}.amazonaws.com" } } @@ Condition = { StringLike = { "kms:ViaService" = "*" } }
+state-daemon-key-admin @@ modules/controller-state/main.tf @@ modules/controller-state @@ tests/controller_state.tftest.hcl @@ daemon_key_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] @@ daemon_key_actions = ["kms:*"]
+root-controller-table-on-by-default @@ variables.tf @@ . @@ tests/apply.tftest.hcl @@ deletion_protection = optional(bool, true)
+  })
+  default = null @@ deletion_protection = optional(bool, true)
+  })
+  default = {}
+root-controller-table-protection-not-wired @@ main.tf @@ . @@ tests/apply.tftest.hcl @@ deletion_protection = var.controller_state_table.deletion_protection @@ deletion_protection = true
 EOF
 }
 

@@ -207,3 +207,16 @@ module "monitoring" {
   db_writer_instance_id         = module.database.writer_instance_id
   db_reader_instance_id         = module.database.reader_instance_id
 }
+
+module "controller_state" {
+  source = "./modules/controller-state"
+  count  = var.controller_state_table == null ? 0 : 1
+
+  environment        = local.common.environment
+  environment_suffix = local.common.environment_suffix
+  project            = local.common.project
+  owner              = local.common.owner
+  tags               = local.common.tags
+
+  deletion_protection = var.controller_state_table.deletion_protection
+}

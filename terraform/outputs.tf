@@ -89,3 +89,15 @@ output "alarm_names" {
   description = "Names of every CloudWatch alarm of the stack."
   value       = module.monitoring.alarm_names
 }
+
+# Not part of the controller contract (schema_version 1): the table name goes into the daemons'
+# store.table, and the policy onto the role they run as (the stack defines no such role).
+output "controller_state_table" {
+  description = "The switchyard daemons' shared DynamoDB table when controller_state_table is set, else null: name (store.table), arn, kms_key_arn, and daemon_policy_json, the least-privilege IAM policy document for the daemons' role."
+  value = var.controller_state_table == null ? null : {
+    name               = module.controller_state[0].table_name
+    arn                = module.controller_state[0].table_arn
+    kms_key_arn        = module.controller_state[0].kms_key_arn
+    daemon_policy_json = module.controller_state[0].daemon_policy_json
+  }
+}

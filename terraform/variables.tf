@@ -422,3 +422,17 @@ variable "ecr_force_delete" {
   type        = bool
   default     = true
 }
+
+################################################################################
+# Controller state (several switchyard daemons)
+################################################################################
+
+# Off by default: one switchyard daemon with its SQLite store is the default product mode and
+# needs no AWS state. Turn it on to run several daemons sharing a DynamoDB table (docs/ha.md).
+variable "controller_state_table" {
+  description = "Create the DynamoDB table several switchyard daemons share (store.driver dynamodb, docs/ha.md): keys pk/sk, indexes gsi1/gsi2, TTL on expires_ttl, PITR, its own KMS key, on-demand billing. null (default) creates nothing: a single daemon keeps its state in SQLite. deletion_protection defaults to true; set false only to destroy the table."
+  type = object({
+    deletion_protection = optional(bool, true)
+  })
+  default = null
+}

@@ -45,3 +45,56 @@ run "egress_opens_only_when_asked" {
     error_message = "restrict_app_egress_to_vpc_endpoints = false must open HTTPS egress through NAT (and drop the S3-only rule)."
   }
 }
+
+# Single-daemon SQLite is the default product mode: no table, no key, a null output.
+run "no_controller_table_by_default" {
+  command = apply
+
+  assert {
+    condition     = length(module.controller_state) == 0 && output.controller_state_table == null
+    error_message = "controller_state_table must default to off: no table and a null output."
+  }
+}
+
+run "controller_table_when_asked" {
+  command = apply
+
+  variables {
+    controller_state_table = {}
+  }
+
+  assert {
+    condition = (
+      output.controller_state_table.name == "ddb-switchyard-prod-td01" &&
+      output.controller_state_table.arn == module.controller_state[0].table_arn &&
+      output.controller_state_table.kms_key_arn == module.controller_state[0].kms_key_arn &&
+      output.controller_state_table.daemon_policy_json == module.controller_state[0].daemon_policy_json
+    )
+    error_message = "controller_state_table = {} must create the table and output its name, ARN, key and the daemons' policy."
+  }
+
+  # The module's own tests check the table and the policy; here the wiring: deletion protection
+  # on by default, and the policy on the table the root outputs.
+  assert {
+    condition     = module.controller_state[0].deletion_protection == true
+    error_message = "The controller table must keep deletion protection on by default."
+  }
+
+  assert {
+    condition     = jsondecode(output.controller_state_table.daemon_policy_json).Statement[0].Resource == [module.controller_state[0].table_arn, "${module.controller_state[0].table_arn}/index/*"]
+    error_message = "The daemons' policy must name the table the root outputs."
+  }
+}
+
+run "controller_table_protection_lifted_for_destroy" {
+  command = apply
+
+  variables {
+    controller_state_table = { deletion_protection = false }
+  }
+
+  assert {
+    condition     = module.controller_state[0].deletion_protection == false
+    error_message = "controller_state_table.deletion_protection = false must reach the module."
+  }
+}
