@@ -89,7 +89,17 @@ func EnsureTable(ctx context.Context, c TableClient, table string) error {
 		}
 	}
 	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
-	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+	// A table that exists (from Terraform) is used as it is: the daemon's role then needs no
+	// dynamodb:CreateTable (docs/ha.md), and AccessDenied on CreateTable never stops a start.
+	_, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var missing *types.ResourceNotFoundException
+	switch {
+	case err == nil:
+		return waitActive(ctx, c, table)
+	case !errors.As(err, &missing):
+		return deploy.Wrap(op, deploy.KindUnavailable, err, "describe table "+table)
+	}
+	_, err = c.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: str("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"),
@@ -103,6 +113,12 @@ func EnsureTable(ctx context.Context, c TableClient, table string) error {
 	if err != nil && !errors.As(err, &inUse) {
 		return deploy.Wrap(op, deploy.KindUnavailable, err, "create table "+table)
 	}
+	return waitActive(ctx, c, table)
+}
+
+// waitActive waits until table is ACTIVE (a table just created, or one still being created).
+func waitActive(ctx context.Context, c TableClient, table string) error {
+	const op = "dynamo.EnsureTable"
 	for {
 		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if err != nil {
