@@ -122,15 +122,20 @@ func (s *Server) handleServices(w http.ResponseWriter, r *http.Request, _ string
 	return nil
 }
 
-func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ string) error {
+// deployment reads the deployment a GET path names (no query parameters are accepted).
+func (s *Server) deployment(r *http.Request) (*deploy.Deployment, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := query(r); err != nil {
-		return err
+		return nil, err
 	}
-	d, err := s.ctl.Get(r.Context(), id)
+	return s.ctl.Get(r.Context(), id)
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ string) error {
+	d, err := s.deployment(r)
 	if err != nil {
 		return err
 	}
@@ -139,19 +144,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, _ string) err
 }
 
 func (s *Server) handleAnalysis(w http.ResponseWriter, r *http.Request, _ string) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if _, err := query(r); err != nil {
-		return err
-	}
-	d, err := s.ctl.Get(r.Context(), id)
+	d, err := s.deployment(r)
 	if err != nil {
 		return err
 	}
 	if d.Analysis == nil {
-		return deploy.Errorf("api.analysis", deploy.KindNotFound, "deployment %s has no analysis (its service has no analysis block, or it never reached the shift)", id)
+		return deploy.Errorf("api.analysis", deploy.KindNotFound, "deployment %s has no analysis (its service has no analysis block, or it never reached the shift)", d.ID)
 	}
 	writeJSON(w, http.StatusOK, d.Analysis)
 	return nil
