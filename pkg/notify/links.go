@@ -149,7 +149,7 @@ func (l *Links) Verify(token string) (Claims, error) {
 	default:
 		return Claims{}, deploy.Errorf(op, deploy.KindUnauthorized, "the link names no known action")
 	}
-	if c.Nonce == "" || c.Deployment == "" || c.Actor == "" {
+	if len(c.Nonce) != 32 || c.Deployment == "" || c.Actor == "" { // Sign makes 128-bit hex nonces
 		return Claims{}, deploy.Errorf(op, deploy.KindUnauthorized, "the link is not valid")
 	}
 	if !l.clock.Now().Before(c.ExpiresAt()) {
