@@ -92,7 +92,9 @@ type PrometheusQueries struct {
 	URL   string `json:"url" yaml:"url"`
 	SigV4 bool   `json:"sigv4,omitempty" yaml:"sigv4,omitempty"`
 	// Requests and Errors: scalar cumulative counters. Buckets: a cumulative histogram, one series per
-	// "le" label (latency judge and latency thresholds).
+	// "le" label (latency judge and latency thresholds); for the latency judge its le="+Inf" series is
+	// the request count, whatever Requests says (a separate query can be a scrape apart, and requests
+	// minus a bucket would count requests that were never slow).
 	Requests string `json:"requests,omitempty" yaml:"requests,omitempty"`
 	Errors   string `json:"errors,omitempty" yaml:"errors,omitempty"`
 	Buckets  string `json:"buckets,omitempty" yaml:"buckets,omitempty"`

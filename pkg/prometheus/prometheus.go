@@ -133,7 +133,7 @@ func (p *Provider) measure(ctx context.Context, now time.Time, r analysis.Reques
 		if i == 1 {
 			arm = &reading.Canary
 		}
-		wg.Go(func() { refFound[i], armErr[i] = p.arm(ctx, now, q, t, arm) })
+		wg.Go(func() { refFound[i], armErr[i] = p.arm(ctx, now, q, t, arm, r.Metric.Judge == deploy.JudgeLatency) })
 	}
 	wg.Wait()
 	for _, err := range armErr {
@@ -157,7 +157,8 @@ func refQuery(q *deploy.PrometheusQueries) string {
 }
 
 // arm reads one colour; found says the reference query (Requests, else Buckets) had data.
-func (p *Provider) arm(ctx context.Context, now time.Time, q *deploy.PrometheusQueries, t analysis.Target, arm *judge.Arm) (bool, error) {
+// With latency (the latency judge) the requests are the histogram's own +Inf count whenever it has one.
+func (p *Provider) arm(ctx context.Context, now time.Time, q *deploy.PrometheusQueries, t analysis.Target, arm *judge.Arm, latency bool) (bool, error) {
 	data := templateData{Slot: string(t.Slot), TargetGroup: t.TargetGroup, TargetGroupName: t.TargetGroupName, LoadBalancer: t.LoadBalancer, Service: t.Service}
 	type result struct {
 		samples []sample
@@ -203,11 +204,16 @@ func (p *Provider) arm(ctx context.Context, now time.Time, q *deploy.PrometheusQ
 			return false, deploy.Wrap("", deploy.KindInvalid, err, "buckets query")
 		}
 		arm.Buckets = buckets
-		if q.Requests == "" {
-			arm.Requests, found = inf, len(res.samples) > 0
-			if !hasInf && len(buckets) > 0 {
-				return false, deploy.Errorf("", deploy.KindInvalid, "buckets query has no le=\"+Inf\" series and no requests query counts the requests")
-			}
+		switch {
+		case hasInf && (latency || q.Requests == ""):
+			// The histogram's own +Inf count, from the same evaluation as its buckets: a separate
+			// requests query can see a scrape the buckets query did not, and requests minus a bucket
+			// (the latency judge's exceedances) would count requests that were never slow.
+			arm.Requests, found = inf, found || len(res.samples) > 0
+		case q.Requests == "" && len(buckets) > 0:
+			return false, deploy.Errorf("", deploy.KindInvalid, "buckets query has no le=\"+Inf\" series and no requests query counts the requests")
+		case q.Requests == "":
+			found = len(res.samples) > 0
 		}
 	}
 	return found, nil

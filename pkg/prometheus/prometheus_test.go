@@ -264,3 +264,31 @@ func TestRequestsAnsweredIndependently(t *testing.T) {
 		t.Fatalf("readings %+v, errors %v", out, errs)
 	}
 }
+
+// A latency metric's requests are its histogram's +Inf count from the same evaluation, never a
+// separate requests query: one evaluated a scrape later made requests minus a bucket count requests
+// that were never slow (in the traffic world, 2% of an equal release's requests "above 25 ms").
+func TestLatencyRequestsComeFromTheHistogram(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.FormValue("query")
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(q, "bucket") {
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[`+
+				`{"metric":{"le":"0.025"},"value":[1,"100"]},{"metric":{"le":"+Inf"},"value":[1,"100"]}]}}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"105"]}]}}`) // a scrape later
+	}))
+	defer srv.Close()
+	m := deploy.AnalysisMetric{Name: "latency", Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeLatency,
+		Prometheus: &deploy.PrometheusQueries{URL: srv.URL, Requests: "sum(count)", Buckets: "sum by (le) (bucket)"}}
+	p := New(Config{})
+	out, errs := p.Measure(context.Background(), time.Now(), []analysis.Request{{Key: "d", Metric: m,
+		Base: analysis.Target{Slot: deploy.SlotBlue}, Canary: analysis.Target{Slot: deploy.SlotGreen}}})
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if got := out[0].Canary.Requests; got != 100 {
+		t.Fatalf("requests %v, want the histogram's +Inf count 100 (5 phantom slow requests otherwise)", got)
+	}
+}

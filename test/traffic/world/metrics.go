@@ -134,9 +134,8 @@ const (
 	// A task's counters vanish with it, so a plain sum over tasks would fall when one stops; the last
 	// value of each task's series within the past hour keeps the sum monotone (a task never restarts:
 	// a new task is a new instance). A task gone for over an hour drops out: a decrease, which the
-	// engine takes as a counter reset.
-	LatencyRequestsQuery = `sum(max_over_time(http_request_duration_seconds_count{service="{{.Service}}"}[1h]))`
-	LatencyBucketsQuery  = `sum by (le) (max_over_time(http_request_duration_seconds_bucket{service="{{.Service}}"}[1h]))`
+	// engine takes as a counter reset. Its le="+Inf" series counts the requests.
+	LatencyBucketsQuery = `sum by (le) (max_over_time(http_request_duration_seconds_bucket{service="{{.Service}}"}[1h]))`
 )
 
 // ProbePath is the application path the probe metric asks for through the test listener.
@@ -153,7 +152,7 @@ func (w *World) AnalysisMetrics() []deploy.AnalysisMetric {
 		{Name: "errors", Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeErrors,
 			Prometheus: &deploy.PrometheusQueries{URL: url, Requests: RequestsQuery, Errors: ErrorsQuery}},
 		{Name: "latency", Provider: deploy.ProviderPrometheus, Judge: deploy.JudgeLatency,
-			Prometheus: &deploy.PrometheusQueries{URL: url, Requests: LatencyRequestsQuery, Buckets: LatencyBucketsQuery}},
+			Prometheus: &deploy.PrometheusQueries{URL: url, Buckets: LatencyBucketsQuery}}, // requests: its +Inf series
 		{Name: "probe", Provider: deploy.ProviderProbe, Judge: deploy.JudgeThreshold, PreTraffic: &pre,
 			Probe: &deploy.ProbeSpec{URL: w.TestURL() + ProbePath, Status: 200, Body: `"status":200`, Rate: 5,
 				Timeout: deploy.Duration(2 * time.Second)},

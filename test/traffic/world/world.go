@@ -54,6 +54,11 @@ type Options struct {
 	Log func(format string, args ...any)
 }
 
+// Propagation bounds how long the data plane takes to route by a weight change the emulator has
+// accepted: one sync interval plus a read of kumo (docs/alb-semantics.md: p99 101-124 ms under load),
+// with room for a loaded CI machine.
+const Propagation = 500 * time.Millisecond
+
 // The stack's alarm thresholds (terraform/modules/monitoring defaults).
 const (
 	Target5xxThreshold = 5   // HTTPCode_Target_5XX_Count per period, per colour
