@@ -134,8 +134,10 @@ const (
 	// A task's counters vanish with it, so a plain sum over tasks would fall when one stops; the last
 	// value of each task's series within the past hour keeps the sum monotone (a task never restarts:
 	// a new task is a new instance). A task gone for over an hour drops out: a decrease, which the
-	// engine takes as a counter reset. Its le="+Inf" series counts the requests.
+	// engine takes as a counter reset. Its le="+Inf" series counts the requests (the latency judge's
+	// exposure); LatencyCountQuery is the same count as one series, for checks and dashboards.
 	LatencyBucketsQuery = `sum by (le) (max_over_time(http_request_duration_seconds_bucket{service="{{.Service}}"}[1h]))`
+	LatencyCountQuery   = `sum(max_over_time(http_request_duration_seconds_count{service="{{.Service}}"}[1h]))`
 )
 
 // ProbePath is the application path the probe metric asks for through the test listener.

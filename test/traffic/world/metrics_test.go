@@ -174,7 +174,7 @@ func TestAnalysisMetricsSeeEachColour(t *testing.T) {
 		c, truth := w.colour(slot), served[slot]
 		waitValue(t, w, render(t, errs.Requests, c), float64(truth.Served))
 		waitValue(t, w, render(t, errs.Errors, c), float64(truth.Errors))
-		waitValue(t, w, render(t, lat.Requests, c), float64(truth.Served))
+		waitValue(t, w, render(t, LatencyCountQuery, c), float64(truth.Served))
 		buckets, err := w.Prom.Query(ctx, render(t, lat.Buckets, c))
 		if err != nil {
 			t.Fatal(err)
@@ -188,7 +188,7 @@ func TestAnalysisMetricsSeeEachColour(t *testing.T) {
 	}
 	// A green task dies: its series go with it, the monotone latency counts do not fall.
 	c := w.colour("green")
-	before, _ := scalar(t, w, render(t, lat.Requests, c))
+	before, _ := scalar(t, w, render(t, LatencyCountQuery, c))
 	var victim *apptask.Server
 	for _, s := range w.Fleet.Running() {
 		if s.Spec().Service == w.Stack.GreenService {
@@ -207,7 +207,7 @@ func TestAnalysisMetricsSeeEachColour(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	after, _ := scalar(t, w, render(t, lat.Requests, c))
+	after, _ := scalar(t, w, render(t, LatencyCountQuery, c))
 	plain, _ := scalar(t, w, fmt.Sprintf(`sum(http_request_duration_seconds_count{service=%q})`, c.Service))
 	t.Logf("green task gone: monotone count %v -> %v; a plain sum over the running tasks reads %v", before, after, plain)
 	if after != before || plain >= before {
