@@ -147,12 +147,7 @@ func (e *Engine) Status(key string) (deploy.AnalysisRun, bool) {
 	if r == nil {
 		return deploy.AnalysisRun{}, false
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.rec
-	out.Metrics = append([]deploy.MetricStatus(nil), r.rec.Metrics...)
-	out.Points = append([]deploy.AnalysisPoint(nil), r.rec.Points...)
-	return out, true
+	return r.snapshot(), true
 }
 
 // Stop ends key's run and returns its final record.
@@ -175,13 +170,15 @@ func (e *Engine) Stop(key string) (deploy.AnalysisRun, bool) {
 	now := r.e.clock.Now().UTC()
 	r.rec.FinishedAt = &now
 	r.mu.Unlock()
-	return e.statusOf(r), true
+	return r.snapshot(), true
 }
 
-func (e *Engine) statusOf(r *run) deploy.AnalysisRun {
+// snapshot copies the run's record, so that callers never share its slices with the loop.
+func (r *run) snapshot() deploy.AnalysisRun {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.rec
+	out.Metrics = append([]deploy.MetricStatus(nil), r.rec.Metrics...)
 	out.Points = append([]deploy.AnalysisPoint(nil), r.rec.Points...)
 	return out
 }

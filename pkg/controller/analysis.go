@@ -89,8 +89,7 @@ func (r *runner) checkpointAnalysis(ctx context.Context, a *deploy.AnalysisRun) 
 	if !changed && r.now().Sub(r.analysisSaved) < r.c.o.AnalysisCheckpoint {
 		return nil
 	}
-	r.d.Analysis = a
-	r.analysisSaved = r.now()
+	r.analysisSaved = r.now() // save stores the analysis as it stands
 	if !changed {
 		return r.save(ctx, "", "", "", nil)
 	}
